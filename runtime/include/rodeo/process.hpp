@@ -1,0 +1,74 @@
+#pragma once
+// Spawning processes (actors) the OTP way. Every actor spawned through these functions:
+//  - turns an uncaught exception into exit reason {crash, what} (see exit.hpp), and
+//  - produces one crash report through rodeo::log when it dies abnormally (like SASL):
+//    not for normal, shutdown, {shutdown, R} or kill.
+//
+//   auto pid = rodeo::spawn(sys, [](caf::event_based_actor* self) -> caf::behavior {...});
+//   auto child = rodeo::spawn_link(self, worker_fun, arg);      // link(self, child)
+//   auto [watched, ...] = rodeo::spawn_monitor(self, worker_fun);  // self gets a down_msg
+// Links and monitors are CAF's: self->link_to(x), self->monitor(x), self->set_exit_handler(...)
+// (= process_flag(trap_exit, true)), self->send_exit(x, reason) (= exit(Pid, Reason)).
+#include <type_traits>
+#include <utility>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/detail/type_list.hpp>
+#include <caf/detail/type_traits.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/scheduled_actor.hpp>
+#include <caf/spawn_options.hpp>
+
+namespace rodeo {
+
+namespace detail {
+
+/// Installs the crash handling above on a freshly started actor. Class-based actors call it from
+/// their make_behavior().
+void init_process(caf::scheduled_actor* self);
+
+template <class F, class List>
+struct process_fun;
+
+template <class F, class Self, class... Args>
+struct process_fun<F, caf::detail::type_list<Self, Args...>> {
+  static_assert(std::is_pointer_v<Self>, "a process function takes its self pointer first");
+  F fun;
+  auto operator()(Self self, Args... args) {
+    init_process(self);
+    return fun(self, std::forward<Args>(args)...);
+  }
+};
+
+template <class F>
+auto wrap(F fun) {
+  using args = typename caf::detail::get_callable_trait<F>::arg_types;
+  return process_fun<F, args>{std::move(fun)};
+}
+
+}  // namespace detail
+
+template <class F, class... Ts>
+auto spawn(caf::actor_system& sys, F fun, Ts&&... xs) {
+  return sys.spawn(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+}
+
+template <class F, class... Ts>
+auto spawn(caf::local_actor* parent, F fun, Ts&&... xs) {
+  return parent->spawn(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+}
+
+/// spawn_link: the child is linked to `parent` before it runs.
+template <class F, class... Ts>
+auto spawn_link(caf::local_actor* parent, F fun, Ts&&... xs) {
+  return parent->spawn<caf::linked>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+}
+
+/// spawn_monitor: `parent` receives a caf::down_msg when the child dies.
+template <class F, class... Ts>
+auto spawn_monitor(caf::local_actor* parent, F fun, Ts&&... xs) {
+  return parent->spawn<caf::monitored>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+}
+
+}  // namespace rodeo

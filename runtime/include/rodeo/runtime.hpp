@@ -1,0 +1,9 @@
+#pragma once
+// Everything in runtime/: the OTP mirror on CAF.
+#include "rodeo/atoms.hpp"
+#include "rodeo/exit.hpp"
+#include "rodeo/log.hpp"
+#include "rodeo/node.hpp"
+#include "rodeo/pg.hpp"
+#include "rodeo/process.hpp"
+#include "rodeo/registry.hpp"

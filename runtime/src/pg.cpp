@@ -1,0 +1,73 @@
+#include "rodeo/pg.hpp"
+
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/message_id.hpp>
+
+namespace rodeo {
+
+process_groups::process_groups() : table_(std::make_shared<table>()) {}
+process_groups::~process_groups() = default;
+
+void process_groups::join(const std::string& group, const caf::actor& who) {
+  if (!who) return;
+  bool first_watch = false;
+  {
+    std::lock_guard<std::mutex> guard{table_->mutex};
+    auto& entry = table_->groups[group][who.id()];
+    entry.first = who;
+    ++entry.second;
+    first_watch = table_->watched.insert(who.id()).second;
+  }
+  if (!first_watch) return;
+  // One functor per member: when it dies it leaves every group. Runs at once for a dead actor.
+  std::weak_ptr<table> weak = table_;
+  auto id = who.id();
+  caf::actor_cast<caf::abstract_actor*>(who)->attach_functor([weak, id] {
+    auto t = weak.lock();
+    if (!t) return;
+    std::lock_guard<std::mutex> guard{t->mutex};
+    t->watched.erase(id);
+    for (auto it = t->groups.begin(); it != t->groups.end();) {
+      it->second.erase(id);
+      it = it->second.empty() ? t->groups.erase(it) : std::next(it);
+    }
+  });
+}
+
+bool process_groups::leave(const std::string& group, const caf::actor& who) {
+  std::lock_guard<std::mutex> guard{table_->mutex};
+  auto g = table_->groups.find(group);
+  if (g == table_->groups.end()) return false;
+  auto m = g->second.find(who.id());
+  if (m == g->second.end()) return false;
+  if (--m->second.second == 0) g->second.erase(m);
+  if (g->second.empty()) table_->groups.erase(g);
+  return true;
+}
+
+std::vector<caf::actor> process_groups::members(const std::string& group) const {
+  std::lock_guard<std::mutex> guard{table_->mutex};
+  std::vector<caf::actor> result;
+  auto g = table_->groups.find(group);
+  if (g == table_->groups.end()) return result;
+  result.reserve(g->second.size());
+  for (auto& [id, entry] : g->second) result.push_back(entry.first);
+  return result;
+}
+
+std::vector<std::string> process_groups::which_groups() const {
+  std::lock_guard<std::mutex> guard{table_->mutex};
+  std::vector<std::string> result;
+  for (auto& [name, members] : table_->groups) result.push_back(name);
+  return result;
+}
+
+std::size_t process_groups::send(const std::string& group, const caf::message& msg) const {
+  // Copy the handles out so no mailbox enqueue happens under the lock.
+  auto targets = members(group);
+  for (auto& member : targets) member->enqueue(nullptr, caf::make_message_id(), msg, nullptr);
+  return targets.size();
+}
+
+}  // namespace rodeo

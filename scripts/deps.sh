@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Rodeo needs to build, test and run, when any is missing. Idempotent
+# and fast when everything is present. Needs root or sudo.
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config libcaf-dev node-llhttp libssl-dev zlib1g-dev
+  libnghttp2-dev nlohmann-json3-dev catch2 curl python3 python3-websockets python3-h2 nghttp2-client
+  openssl)
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(wrk valgrind gnuplot-nox procps)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing missing Debian packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

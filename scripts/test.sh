@@ -10,7 +10,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   shift
   labels=("$@")
   [ ${#labels[@]} -gt 0 ] || labels=(runtime supervision)
-  scripts/build.sh asan
+  scripts/build.sh asan $(printf 'test-%s ' "${labels[@]}")
   regex=$(IFS='|'; echo "^(${labels[*]})\$")
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -220,12 +220,31 @@ class dispatch {
   explicit dispatch(std::vector<host_spec> hosts);
   result match(std::string_view host, std::string_view path) const;
 
-  struct segment;
-  struct compiled_path;
-  struct compiled_host;
+  struct segment {
+    enum class kind : std::uint8_t { literal, bind, any, rest } type;
+    std::string text;  // the literal, or the binding's name
+  };
+  struct compiled_path {
+    enum class kind : std::uint8_t { any, asterisk, segments } type;
+    std::vector<segment> segments;
+    std::size_t handler;
+    std::size_t constraints;  // index into rule::path_constraints
+  };
+  // One host pattern alternative ("[www.]a.b" gives two), its segments reversed like Cowboy's.
+  struct compiled_host {
+    bool any;
+    std::vector<segment> segments;
+    std::size_t rule;
+  };
+  struct rule {
+    fields constraints;
+    std::vector<compiled_path> paths;
+    std::vector<fields> path_constraints;  // parallel to the path specs
+  };
 
  private:
   std::vector<compiled_host> hosts_;
+  std::vector<rule> rules_;
 };
 
 }  // namespace detail

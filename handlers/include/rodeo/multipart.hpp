@@ -56,7 +56,7 @@ class parser {
   const std::string& error() const { return error_; }
 
  private:
-  enum class state { preamble, after_delimiter, header_block, body, body_end, done, failed };
+  enum class state { preamble, after_delimiter, header_block, body, done, failed };
   event fail(std::string reason);
   std::size_t hold_back(std::size_t from) const;
   void compact();
@@ -67,6 +67,7 @@ class parser {
   std::size_t pos_ = 0;
   state state_ = state::preamble;
   bool eof_ = false;
+  std::size_t header_size_ = 0;  // bytes of the current part's header block so far
   multipart::headers headers_;
   std::string_view data_;
   std::string error_;

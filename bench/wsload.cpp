@@ -6,7 +6,7 @@
 // Modes (--mode):
 //   echo        N WebSocket connections (--conns) on --path (/echo), K messages in flight each
 //               (--inflight), S bytes each (--size); every echo checked byte for byte; msg/s and
-//               round trip p50/p99 over --seconds after --warmup.
+//               round trip p50/p99 over --seconds after --warmup, or exactly --messages echoes.
 //   idle        opens N WebSocket sessions and holds them; with --server-pid, the server's RSS per
 //               session (VmRSS before/after).
 //   idle-http   opens N HTTP keep-alive connections, makes one GET / on each, holds them; RSS as
@@ -76,6 +76,8 @@ struct options {
   size_t rounds = 20;
   double interval_ms = 100;
   uint64_t requests = 0;
+  uint64_t messages = 0;
+  double sync_timeout = 10;
 };
 
 struct rng {
@@ -489,7 +491,8 @@ class load {
   /// Keeps `inflight` echo messages outstanding while the load runs.
   void top_up(connection& c, uint64_t now) {
     if (!sending_ || opt_.mode != "echo") return;
-    while (c.pending.size() < opt_.inflight) {
+    while (c.pending.size() < opt_.inflight && (opt_.messages == 0 || sent_ < opt_.messages)) {
+      ++sent_;
       fill_payload(scratch_.data(), opt_.size, c.id, c.next_send++, opt_.words);
       send_frame(c, opt_.binary ? ws::op_binary : ws::op_text, scratch_.data(), opt_.size);
       c.pending.push(now);
@@ -720,10 +723,22 @@ class load {
       top_up(*c, now);
       flush(*c);
     }
-    run_for(opt_.warmup);
+    if (opt_.messages == 0) run_for(opt_.warmup);
     measuring_ = true;
     auto w = window_start();
-    run_for(opt_.seconds);
+    if (opt_.messages == 0) {
+      run_for(opt_.seconds);
+    } else {
+      // Count-bound (instruction counts): every message measured, still bounded in time.
+      auto until = w.t0 + static_cast<uint64_t>(opt_.seconds * 1e9);
+      while (!interrupted && window_count_ < opt_.messages && open_ > 0 && now_ns() < until)
+        poll(10);
+      if (window_count_ < opt_.messages) {
+        std::fprintf(stderr, "only %" PRIu64 " of %" PRIu64 " echoes before the time limit\n",
+                     window_count_, opt_.messages);
+        ++mismatches_;
+      }
+    }
     measuring_ = false;
     sending_ = false;
     report_window(w, window_count_, "msg");
@@ -744,18 +759,39 @@ class load {
     return exit_status();
   }
 
+  /// Waits (bounded) until every open HTTP connection got its response.
+  void wait_answers() {
+    auto until = now_ns() + static_cast<uint64_t>(opt_.open_timeout * 1e9);
+    auto waiting = [this] {
+      return std::any_of(conns_.begin(), conns_.end(), [](auto& c) {
+        return c->type == kind::http && c->st == state::open && !c->answered;
+      });
+    };
+    while (!interrupted && waiting() && now_ns() < until) poll(10);
+  }
+
   int run_idle(kind type) {
-    uint64_t rss0 = opt_.server_pid ? settled_rss() : 0;
-    for (size_t i = 0; i < opt_.conns; ++i) add(type);
-    open_all(0);
-    if (type == kind::http) {
-      auto until = now_ns() + static_cast<uint64_t>(opt_.open_timeout * 1e9);
-      auto answered = [this] {
-        return static_cast<size_t>(
-            std::count_if(conns_.begin(), conns_.end(), [](auto& c) { return c->answered; }));
-      };
-      while (!interrupted && answered() < open_ && now_ns() < until) poll(10);
+    uint64_t rss0 = 0;
+    size_t first = 0;
+    if (opt_.server_pid) {
+      // One connection first, closed again: what the server allocates once (crypto init, caches,
+      // first buffers) is not charged to the idle connections.
+      auto& warm = add(type);
+      open_all(0);
+      if (type == kind::http) wait_answers();
+      if (warm.st == state::open) {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, warm.fd, nullptr);
+        close(warm.fd);
+        warm.fd = -1;
+        warm.st = state::done;
+        --open_;
+      }
+      first = 1;
+      rss0 = settled_rss();
     }
+    for (size_t i = 0; i < opt_.conns; ++i) add(type);
+    open_all(first);
+    if (type == kind::http) wait_answers();
     bool ok = check_opened(opt_.conns);
     std::string what = type == kind::http ? "HTTP keep-alive connection" : "WebSocket session";
     if (opt_.server_pid) {
@@ -854,14 +890,14 @@ class load {
       return n;
     };
     // Joining the group may lag the 101: post "sync" until every session has seen one (bounded).
-    auto until = now_ns() + 10'000'000'000ull;
+    auto until = now_ns() + static_cast<uint64_t>(opt_.sync_timeout * 1e9);
     while (!interrupted && sessions_synced() < sessions_ && now_ns() < until) {
       if (control.pending.size() == 0) post_broadcast(control, stamped_body(-1));
       run_for(0.1);
     }
     if (sessions_synced() < sessions_) {
-      std::fprintf(stderr, "only %zu of %zu sessions received a broadcast within 10 s\n",
-                   sessions_synced(), sessions_);
+      std::fprintf(stderr, "only %zu of %zu sessions received a broadcast within %.0f s\n",
+                   sessions_synced(), sessions_, opt_.sync_timeout);
       close_all();
       return 1;
     }
@@ -928,6 +964,7 @@ class load {
   bool measuring_ = false;
   uint64_t window_count_ = 0;
   uint64_t requests_sent_ = 0;
+  uint64_t sent_ = 0;
   uint64_t responses_ = 0;
   bench::histogram rtt_;
   bench::histogram delivery_;
@@ -952,7 +989,8 @@ int main(int argc, char** argv) {
         "  [--host 127.0.0.1] [--path P] [--conns N] [--inflight K] [--size S]\n"
         "  [--seconds D] [--warmup W] [--hold H] [--deflate] [--binary] [--server-pid PID]\n"
         "  [--payload random|words] (words is the default with --deflate)\n"
-        "  [--rounds R] [--interval-ms I] [--requests N] [--per-source 14000]\n"
+        "  [--rounds R] [--interval-ms I] [--sync-timeout 10] [--requests N]\n"
+        "  [--messages N] [--per-source 14000]\n"
         "  [--open-batch 256] [--open-timeout 60]\n");
     return 2;
   }
@@ -978,6 +1016,8 @@ int main(int argc, char** argv) {
   o.rounds = a.num("--rounds", static_cast<long long>(o.rounds));
   o.interval_ms = a.real("--interval-ms", o.interval_ms);
   o.requests = a.num("--requests", 0);
+  o.messages = a.num("--messages", 0);
+  o.sync_timeout = a.real("--sync-timeout", o.sync_timeout);
   if (o.conns == 0 || o.inflight == 0 || o.per_source == 0) {
     std::fprintf(stderr, "--conns, --inflight and --per-source must be positive\n");
     return 2;

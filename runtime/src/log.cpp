@@ -34,10 +34,14 @@ sink_fn& current_sink() {
 
 std::string_view to_string(level lv) {
   switch (lv) {
-    case level::debug: return "debug";
-    case level::info: return "info";
-    case level::warning: return "warning";
-    case level::error: return "error";
+    case level::debug:
+      return "debug";
+    case level::info:
+      return "info";
+    case level::warning:
+      return "warning";
+    case level::error:
+      return "error";
   }
   return "?";
 }
@@ -49,8 +53,12 @@ sink_fn set_sink(sink_fn fn) {
   return previous;
 }
 
-void set_level(level lv) { current_level = lv; }
-bool enabled(level lv) { return lv >= current_level.load(std::memory_order_relaxed); }
+void set_level(level lv) {
+  current_level = lv;
+}
+bool enabled(level lv) {
+  return lv >= current_level.load(std::memory_order_relaxed);
+}
 
 void write(level lv, std::string_view text) {
   std::lock_guard<std::mutex> guard{sink_mutex};

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <cerrno>
+#include <csignal>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include <caf/io/middleman.hpp>
@@ -38,27 +40,42 @@ struct node::stopper {
 
 node_config::node_config() {
   set("scheduler.policy", caf::atom("sharing"));
-  set("scheduler.max-threads", static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
+  set("scheduler.max-threads",
+      static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
   load<caf::io::middleman>();
 }
 
 node::node() : node(std::make_unique<node_config>()) {}
 
 node::node(int argc, char** argv, const char* ini_file)
-    : config_(std::make_unique<node_config>()), stop_(std::make_unique<stopper>()) {
-  if (auto err = config_->parse(argc, argv, ini_file))
-    throw std::runtime_error("invalid node configuration: " + caf::to_string(err));
-  system_ = std::make_unique<caf::actor_system>(*config_);
-  attach();
-}
+    : node(std::make_unique<node_config>(), argc, argv, ini_file) {}
 
 node::node(std::unique_ptr<node_config> cfg)
     : config_(std::move(cfg)), stop_(std::make_unique<stopper>()) {
-  system_ = std::make_unique<caf::actor_system>(*config_);
-  attach();
+  start();
 }
 
-void node::attach() {
+node::node(std::unique_ptr<node_config> cfg, int argc, char** argv, const char* ini_file)
+    : config_(std::move(cfg)), stop_(std::make_unique<stopper>()) {
+  parse(argc, argv, ini_file);
+  start();
+}
+
+void node::parse(int argc, char** argv, const char* ini_file) {
+  caf::actor_system_config::string_list args;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.starts_with("--caf."))
+      args.push_back("--" + std::string{arg.substr(6)});
+    else
+      args.emplace_back(arg);
+  }
+  if (auto err = config_->parse(std::move(args), ini_file))
+    throw std::runtime_error("invalid node configuration: " + caf::to_string(err));
+}
+
+void node::start() {
+  system_ = std::make_unique<caf::actor_system>(*config_);
   sem_init(&stop_->sem, 0, 0);
   std::lock_guard<std::mutex> guard{nodes_mutex};
   nodes().emplace_back(system_.get(), this);
@@ -66,13 +83,18 @@ void node::attach() {
 
 node::~node() {
   stop();
+  // The registry and the groups hold strong handles: an idle registered actor would otherwise
+  // keep the actor system waiting for it forever.
+  registry_.clear();
+  groups_.clear();
+  // Still findable while the system shuts down: dying actors may look up their node.
+  system_.reset();
   {
     std::lock_guard<std::mutex> guard{nodes_mutex};
     auto& all = nodes();
     all.erase(std::remove_if(all.begin(), all.end(), [this](auto& p) { return p.second == this; }),
               all.end());
   }
-  system_.reset();
   sem_destroy(&stop_->sem);
 }
 
@@ -83,18 +105,25 @@ void node::on_stop(std::function<void()> fn) {
 
 int node::run() {
   running = &stop_->sem;
-  auto previous_int = std::signal(SIGINT, on_signal);
-  auto previous_term = std::signal(SIGTERM, on_signal);
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction previous_int {};
+  struct sigaction previous_term {};
+  sigaction(SIGINT, &action, &previous_int);
+  sigaction(SIGTERM, &action, &previous_term);
   while (sem_wait(&stop_->sem) != 0 && errno == EINTR) {
   }
   running = nullptr;
-  std::signal(SIGINT, previous_int);
-  std::signal(SIGTERM, previous_term);
+  sigaction(SIGINT, &previous_int, nullptr);
+  sigaction(SIGTERM, &previous_term, nullptr);
   stop();
   return received_signal.exchange(0);
 }
 
-void node::request_stop() { sem_post(&stop_->sem); }
+void node::request_stop() {
+  sem_post(&stop_->sem);
+}
 
 void node::stop() {
   std::vector<std::function<void()>> hooks;
@@ -109,8 +138,10 @@ void node::stop() {
 
 node* node::find(caf::actor_system& sys) {
   std::lock_guard<std::mutex> guard{nodes_mutex};
-  for (auto& [s, n] : nodes())
-    if (s == &sys) return n;
+  // Newest first: a system allocated where a dying node's system was must find its own node.
+  auto& all = nodes();
+  for (auto it = all.rbegin(); it != all.rend(); ++it)
+    if (it->first == &sys) return it->second;
   return nullptr;
 }
 

@@ -4,13 +4,15 @@
 #include <caf/actor_cast.hpp>
 #include <caf/message_id.hpp>
 
+#include "liveness.hpp"
+
 namespace rodeo {
 
 process_groups::process_groups() : table_(std::make_shared<table>()) {}
 process_groups::~process_groups() = default;
 
 void process_groups::join(const std::string& group, const caf::actor& who) {
-  if (!who) return;
+  if (!who || detail::is_terminated(who)) return;
   bool first_watch = false;
   {
     std::lock_guard<std::mutex> guard{table_->mutex};
@@ -26,22 +28,32 @@ void process_groups::join(const std::string& group, const caf::actor& who) {
   caf::actor_cast<caf::abstract_actor*>(who)->attach_functor([weak, id] {
     auto t = weak.lock();
     if (!t) return;
+    std::vector<caf::actor> released;  // dropped outside the lock
     std::lock_guard<std::mutex> guard{t->mutex};
     t->watched.erase(id);
     for (auto it = t->groups.begin(); it != t->groups.end();) {
-      it->second.erase(id);
+      if (auto m = it->second.find(id); m != it->second.end()) {
+        released.push_back(std::move(m->second.first));
+        it->second.erase(m);
+      }
       it = it->second.empty() ? t->groups.erase(it) : std::next(it);
     }
   });
 }
 
 bool process_groups::leave(const std::string& group, const caf::actor& who) {
+  // Dropping the last handle of an actor destroys it, which runs its functors, which take the
+  // lock: release it outside.
+  caf::actor released;
   std::lock_guard<std::mutex> guard{table_->mutex};
   auto g = table_->groups.find(group);
   if (g == table_->groups.end()) return false;
   auto m = g->second.find(who.id());
   if (m == g->second.end()) return false;
-  if (--m->second.second == 0) g->second.erase(m);
+  if (--m->second.second == 0) {
+    released = std::move(m->second.first);
+    g->second.erase(m);
+  }
   if (g->second.empty()) table_->groups.erase(g);
   return true;
 }
@@ -52,7 +64,8 @@ std::vector<caf::actor> process_groups::members(const std::string& group) const 
   auto g = table_->groups.find(group);
   if (g == table_->groups.end()) return result;
   result.reserve(g->second.size());
-  for (auto& [id, entry] : g->second) result.push_back(entry.first);
+  for (auto& [id, entry] : g->second)
+    if (!detail::is_terminated(entry.first)) result.push_back(entry.first);
   return result;
 }
 
@@ -68,6 +81,14 @@ std::size_t process_groups::send(const std::string& group, const caf::message& m
   auto targets = members(group);
   for (auto& member : targets) member->enqueue(nullptr, caf::make_message_id(), msg, nullptr);
   return targets.size();
+}
+
+void process_groups::clear() {
+  decltype(table_->groups) released;
+  {
+    std::lock_guard<std::mutex> guard{table_->mutex};
+    released.swap(table_->groups);
+  }
 }
 
 }  // namespace rodeo

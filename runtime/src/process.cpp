@@ -1,11 +1,14 @@
 #include "rodeo/process.hpp"
 
 #include <exception>
+#include <memory>
 #include <string>
 
 #include <caf/attachable.hpp>
+#include <caf/system_messages.hpp>
 
 #include "rodeo/exit.hpp"
+#include "rodeo/gen_server.hpp"
 #include "rodeo/log.hpp"
 #include "rodeo/node.hpp"
 
@@ -13,12 +16,12 @@ namespace rodeo::detail {
 namespace {
 
 std::string describe(caf::actor_system& sys, caf::actor_id id) {
-  std::string text = "actor " + std::to_string(id);
+  std::string who = "actor " + std::to_string(id);
   if (auto* n = node::find(sys)) {
-    auto name = n->registry().name_of(id);
-    if (!name.empty()) text += " (" + name + ")";
+    auto name = n->registry().name_at_exit(id);
+    if (!name.empty()) who += " (" + name + ")";
   }
-  return text;
+  return who;
 }
 
 std::string exception_text(std::exception_ptr& eptr) {
@@ -31,20 +34,53 @@ std::string exception_text(std::exception_ptr& eptr) {
   }
 }
 
+// Writes the crash report when the process dies abnormally by its own doing: an uncaught
+// exception or quitting with an abnormal reason. Like OTP's proc_lib, a process that merely
+// follows a link partner's exit (it ran no failing code) or is killed adds no report, so one
+// failure gives one report however many linked processes it takes down.
+class crash_reporter final : public caf::attachable {
+ public:
+  crash_reporter(caf::actor_system& sys, caf::actor_id id) : sys_(sys), id_(id) {}
+
+  void follow_link() noexcept { followed_link_ = true; }
+
+  void actor_exited(const caf::error& r, caf::execution_unit*) override {
+    if (followed_link_ || reason::is_normal(r) || reason::is_kill(r)) return;
+    log::error("CRASH REPORT ", describe(sys_, id_), " exited: ", reason::to_string(r));
+  }
+
+ private:
+  caf::actor_system& sys_;
+  caf::actor_id id_;
+  bool followed_link_ = false;
+};
+
 }  // namespace
 
 void init_process(caf::scheduled_actor* self) {
-  // The crash report is written here, where the actor's own code failed, so an actor that merely
-  // follows a crashed link (it ran no failing code) adds no second report, as in OTP's proc_lib.
-  self->set_exception_handler([](caf::scheduled_actor* s, std::exception_ptr& eptr) -> caf::error {
-    auto what = exception_text(eptr);
-    log::error("CRASH REPORT ", describe(s->system(), s->id()), " crashed: ", what);
-    return reason::crash(std::move(what));
+  auto reporter = std::make_unique<crash_reporter>(self->system(), self->id());
+  // The attachable lives until the actor's cleanup, after which no handler runs any more.
+  auto* report = reporter.get();
+  self->attach(std::move(reporter));
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+    return reason::crash(exception_text(eptr));
   });
-  self->attach_functor([sys = &self->system(), id = self->id()](const caf::error& r) {
-    if (!reason::is_normal(r) && !reason::is_kill(r) && !reason::is_crash(r))
-      log::error("CRASH REPORT ", describe(*sys, id), " exited: ", reason::to_string(r));
+  // CAF's default exit handler (quit with any abnormal reason), noting that the actor followed a
+  // link. An actor that traps exits replaces it with its own set_exit_handler.
+  self->set_exit_handler([report](caf::scheduled_actor* s, caf::exit_msg& msg) {
+    if (!msg.reason) return;
+    report->follow_link();
+    s->quit(std::move(msg.reason));
   });
+}
+
+void log_unexpected(caf::local_actor* self, const char* kind, const caf::message& msg) {
+  log::warning(describe(self->system(), self->id()), " got an unexpected ", kind, ": ",
+               caf::to_string(msg));
+}
+
+void log_terminate_failure(caf::local_actor* self, std::exception_ptr eptr) {
+  log::error(describe(self->system(), self->id()), " failed in terminate: ", exception_text(eptr));
 }
 
 }  // namespace rodeo::detail

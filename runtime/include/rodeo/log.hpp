@@ -14,7 +14,8 @@ using sink_fn = std::function<void(level, std::string_view)>;
 
 /// Replaces the sink; returns the previous one. Thread-safe.
 sink_fn set_sink(sink_fn fn);
-/// Messages below this level are dropped (default: info, or RODEO_LOG_LEVEL=debug|info|warning|error).
+/// Messages below this level are dropped (default: info, or
+/// RODEO_LOG_LEVEL=debug|info|warning|error).
 void set_level(level lv);
 bool enabled(level lv);
 void write(level lv, std::string_view text);
@@ -27,13 +28,21 @@ void emit(level lv, Ts&&... xs) {
   write(lv, out.str());
 }
 template <class... Ts>
-void debug(Ts&&... xs) { emit(level::debug, std::forward<Ts>(xs)...); }
+void debug(Ts&&... xs) {
+  emit(level::debug, std::forward<Ts>(xs)...);
+}
 template <class... Ts>
-void info(Ts&&... xs) { emit(level::info, std::forward<Ts>(xs)...); }
+void info(Ts&&... xs) {
+  emit(level::info, std::forward<Ts>(xs)...);
+}
 template <class... Ts>
-void warning(Ts&&... xs) { emit(level::warning, std::forward<Ts>(xs)...); }
+void warning(Ts&&... xs) {
+  emit(level::warning, std::forward<Ts>(xs)...);
+}
 template <class... Ts>
-void error(Ts&&... xs) { emit(level::error, std::forward<Ts>(xs)...); }
+void error(Ts&&... xs) {
+  emit(level::error, std::forward<Ts>(xs)...);
+}
 
 std::string_view to_string(level lv);
 

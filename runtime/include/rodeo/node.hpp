@@ -3,7 +3,8 @@
 // clean stop on SIGINT/SIGTERM.
 //
 //   int main(int argc, char** argv) {
-//     rodeo::node n{argc, argv};            // --caf.scheduler.max-threads=4, rodeo.ini, ...
+//     rodeo::node n{argc, argv};            // --scheduler.max-threads=4, rodeo.ini, ...
+//     if (n.config().cli_helptext_printed) return 0;
 //     auto app = rodeo::start_application(n, my_tree);   // supervision/
 //     return n.run();                       // blocks until SIGINT/SIGTERM, then stops cleanly
 //   }
@@ -32,13 +33,19 @@ class node {
  public:
   /// A node with the default configuration (reads no file and no command line).
   node();
-  /// Parses the command line (CAF's --caf.* options) and, when present, `ini_file`.
-  /// Throws std::runtime_error on an invalid option.
+  /// Parses the command line and, when present, `ini_file`; the command line wins. CAF 0.17
+  /// spells its options `--scheduler.max-threads=3`; the `--caf.scheduler.max-threads=3` spelling
+  /// of newer CAF versions is accepted too. Throws std::runtime_error on an unknown or invalid
+  /// option. After `--help` CAF has printed the options and config().cli_helptext_printed is set:
+  /// main should return.
   node(int argc, char** argv, const char* ini_file = "rodeo.ini");
   explicit node(std::unique_ptr<node_config> cfg);
+  /// As above, with a config carrying the application's own options (opt_group{...}.add(...)).
+  node(std::unique_ptr<node_config> cfg, int argc, char** argv, const char* ini_file = "rodeo.ini");
   node(const node&) = delete;
   node& operator=(const node&) = delete;
-  /// Runs the stop hooks (if stop() has not), then waits for every remaining actor.
+  /// Runs the stop hooks (if stop() has not), drops the registry's and the groups' handles, then
+  /// waits for every remaining actor (an actor still referenced elsewhere keeps this waiting).
   ~node();
 
   caf::actor_system& system() noexcept { return *system_; }
@@ -63,9 +70,11 @@ class node {
 
  private:
   struct stopper;
-  void attach();
+  void parse(int argc, char** argv, const char* ini_file);
+  void start();
 
-  // Declared before system_: destroyed after it, so actors dying during shutdown can still use them.
+  // Declared before system_: destroyed after it, so actors dying during shutdown can still use
+  // them.
   rodeo::registry registry_;
   process_groups groups_;
   std::unique_ptr<node_config> config_;

@@ -1,8 +1,9 @@
 #pragma once
 // Spawning processes (actors) the OTP way. Every actor spawned through these functions:
 //  - turns an uncaught exception into exit reason {crash, what} (see exit.hpp), and
-//  - produces one crash report through rodeo::log when it dies abnormally (like SASL):
-//    not for normal, shutdown, {shutdown, R} or kill.
+//  - produces one crash report through rodeo::log (level error) when it dies abnormally by its
+//    own doing, like SASL: an exception or quit(reason) with an abnormal reason. Not for normal,
+//    shutdown, {shutdown, R} or kill, and not when it only followed a linked actor's exit.
 //
 //   auto pid = rodeo::spawn(sys, [](caf::event_based_actor* self) -> caf::behavior {...});
 //   auto child = rodeo::spawn_link(self, worker_fun, arg);      // link(self, child)
@@ -49,26 +50,31 @@ auto wrap(F fun) {
 
 }  // namespace detail
 
-template <class F, class... Ts>
+/// Spawns `fun(self, xs...)`. Spawn options as in CAF: rodeo::spawn<caf::lazy_init>(sys, fun),
+/// caf::detached, caf::hidden, ...
+template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 auto spawn(caf::actor_system& sys, F fun, Ts&&... xs) {
-  return sys.spawn(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+  return sys.spawn<Os>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
 }
 
-template <class F, class... Ts>
+template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 auto spawn(caf::local_actor* parent, F fun, Ts&&... xs) {
-  return parent->spawn(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+  return parent->spawn<Os>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
 }
 
-/// spawn_link: the child is linked to `parent` before it runs.
-template <class F, class... Ts>
+/// spawn_link: the child is linked to `parent`. CAF links right after the spawn; a child that died
+/// before still sends `parent` its exit signal, so the outcome is Erlang's atomic spawn_link.
+template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 auto spawn_link(caf::local_actor* parent, F fun, Ts&&... xs) {
-  return parent->spawn<caf::linked>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+  return parent->spawn<Os + caf::linked>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
 }
 
-/// spawn_monitor: `parent` receives a caf::down_msg when the child dies.
-template <class F, class... Ts>
+/// spawn_monitor: `parent` receives a caf::down_msg when the child dies. With caf::lazy_init the
+/// monitor is in place before the child runs any code (without it, a child that dies at once may
+/// be dead by the time the monitor is placed; the down message still comes).
+template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 auto spawn_monitor(caf::local_actor* parent, F fun, Ts&&... xs) {
-  return parent->spawn<caf::monitored>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+  return parent->spawn<Os + caf::monitored>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
 }
 
 }  // namespace rodeo

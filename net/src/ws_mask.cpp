@@ -1,5 +1,6 @@
 #include "rodeo/ws_mask.hpp"
 
+#include <bit>
 #include <cstring>
 
 namespace rodeo::ws {
@@ -8,11 +9,16 @@ namespace {
 // The key rotated so that its first byte applies to the first byte of the chunk, repeated twice:
 // since 8 is a multiple of 4 the same 8-byte word applies to every 8-byte step.
 struct rotated_key {
-  uint8_t bytes[8];
   uint64_t word;
+  uint8_t bytes[8];
   rotated_key(mask_key key, uint64_t offset) noexcept {
-    for (unsigned i = 0; i < 8; ++i) bytes[i] = key[(offset + i) & 3];
-    std::memcpy(&word, bytes, sizeof word);
+    uint32_t k;
+    std::memcpy(&k, key.data(), sizeof k);
+    // Moving byte (offset % 4) to the lowest address is a rotation towards it.
+    const int shift = 8 * static_cast<int>(offset & 3);
+    k = std::endian::native == std::endian::little ? std::rotr(k, shift) : std::rotl(k, shift);
+    word = (uint64_t{k} << 32) | k;
+    std::memcpy(bytes, &word, sizeof bytes);
   }
 };
 

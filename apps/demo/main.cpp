@@ -1,0 +1,194 @@
+// rodeo-demo: the HTTP server's tour. Listens on 127.0.0.1:8080 (--host, --port); stops on
+// SIGINT/SIGTERM.
+//
+//   GET  /                   200 "Hello world!"
+//   GET  /auth/:token/:user  JSON or text by the accept header; other methods 405
+//   POST /echo-body          the request body back (chunked and 100-continue work)
+//   GET  /events             server-sent events, "data: tick N" every second
+//   GET  /poll               long poll: the next /broadcast body, or 204 after 30 s
+//   POST /broadcast          delivers its body to every waiting /poll; answers the count
+//   GET  /crash              the handler throws: 500, and the connection stays usable
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "rodeo/rodeo.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct hello_h : rodeo::handler {
+  rodeo::handler_result init(rodeo::req& req) override {
+    req.reply(200, {{"content-type", "text/plain"}}, "Hello world!");
+    return rodeo::ok();
+  }
+};
+
+struct auth_h : rodeo::handler {
+  rodeo::handler_result init(rodeo::req& req) override {
+    if (req.method() != "GET" && req.method() != "HEAD") {
+      req.reply(405, {{"allow", "GET, HEAD"}, {"content-length", "0"}});
+      return rodeo::ok();
+    }
+    auto token = req.binding("token")->as_string();
+    auto user = req.binding("user")->as_string();
+    // The client's preference, by accept's q-values; no header means any.
+    auto accept = req.parse_header("accept", rodeo::http_header::parse_accept);
+    std::string type = "text/plain";
+    if (accept) {
+      type.clear();
+      for (auto& r : *accept) {
+        if (r.quality == 0) continue;
+        if (r.type == "application" && r.subtype == "json")
+          type = "application/json";
+        else if (r.type == "text" && (r.subtype == "plain" || r.subtype == "*"))
+          type = "text/plain";
+        else if (r.type == "*" || (r.type == "application" && r.subtype == "*"))
+          type = r.type == "*" ? "text/plain" : "application/json";
+        if (!type.empty()) break;
+      }
+    }
+    if (type == "application/json") {
+      nlohmann::json body{{"token", token}, {"user", user}};
+      req.reply(200, {{"content-type", "application/json"}}, body.dump());
+    } else if (type == "text/plain") {
+      req.reply(200, {{"content-type", "text/plain"}}, "token=" + token + " user=" + user);
+    } else {
+      req.reply(406, {{"content-length", "0"}});
+    }
+    return rodeo::ok();
+  }
+};
+
+struct echo_h : rodeo::handler {
+  std::string body;
+  rodeo::handler_result init(rodeo::req& req) override {
+    if (req.method() != "POST") {
+      req.reply(405, {{"allow", "POST"}, {"content-length", "0"}});
+      return rodeo::ok();
+    }
+    read(req);
+    return rodeo::ok();
+  }
+  void read(rodeo::req& req) {
+    req.read_body([this](rodeo::req& r, std::string data, rodeo::is_fin fin) {
+      body += data;
+      if (fin == rodeo::fin)
+        r.reply(200, {{"content-type", r.header("content-type", "application/octet-stream")}},
+                std::move(body));
+      else
+        read(r);
+    });
+  }
+};
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+struct events_h : rodeo::handler {
+  int n = 0;
+  rodeo::handler_result init(rodeo::req& req) override {
+    req.stream_reply(200, {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}});
+    req.self()->send(req.self(), tick_atom::value);
+    return rodeo::loop();
+  }
+  rodeo::handler_result info(caf::message& msg, rodeo::req& req) override {
+    if (msg.match_elements<tick_atom>()) {
+      req.stream_events({.data = "tick " + std::to_string(++n)}, rodeo::nofin);
+      req.self()->delayed_send(req.self(), 1s, tick_atom::value);
+    }
+    return rodeo::ok();
+  }
+};
+
+struct poll_h : rodeo::handler {
+  rodeo::handler_result init(rodeo::req& req) override {
+    rodeo::node::of(req.self()->system()).groups().join("poll", req.handle());
+    return rodeo::loop(30s);
+  }
+  rodeo::handler_result info(caf::message& msg, rodeo::req& req) override {
+    if (auto m = rodeo::match<rodeo::reply_atom, std::string>(msg)) {
+      req.reply(200, {{"content-type", "text/plain"}}, std::get<1>(*m));
+      return rodeo::stop();
+    }
+    return rodeo::ok();
+  }
+};
+
+struct broadcast_h : rodeo::handler {
+  rodeo::handler_result init(rodeo::req& req) override {
+    if (req.method() != "POST") {
+      req.reply(405, {{"allow", "POST"}, {"content-length", "0"}});
+      return rodeo::ok();
+    }
+    collect(req, std::make_shared<std::string>());
+    return rodeo::ok();
+  }
+  void collect(rodeo::req& req, std::shared_ptr<std::string> acc) {
+    req.read_body([this, acc](rodeo::req& r, std::string data, rodeo::is_fin fin) {
+      *acc += data;
+      if (fin == rodeo::nofin) return collect(r, acc);
+      auto& groups = rodeo::node::of(r.self()->system()).groups();
+      auto n = groups.send("poll", rodeo::reply_atom::value, *acc);
+      r.reply(200, {{"content-type", "text/plain"}}, std::to_string(n));
+    });
+  }
+};
+
+struct crash_h : rodeo::handler {
+  rodeo::handler_result init(rodeo::req&) override {
+    throw std::runtime_error("the /crash handler crashed, as asked");
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "--port" || a == "--host") && i + 1 < argc) {
+      (a == "--port" ? (void)(port = std::atoi(argv[++i])) : (void)(host = argv[++i]));
+    } else if (a.rfind("--port=", 0) == 0) {
+      port = std::atoi(a.c_str() + 7);
+    } else if (a.rfind("--host=", 0) == 0) {
+      host = a.substr(7);
+    } else if (a == "--help" || a == "-h") {
+      std::cout << "usage: rodeo-demo [--host 127.0.0.1] [--port 8080] [--caf.* options]\n";
+      return 0;
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  rodeo::node node{static_cast<int>(rest.size()), rest.data()};
+  rodeo::protocol_options proto;
+  proto.env.dispatch = std::make_shared<const rodeo::dispatch>(rodeo::compile(rodeo::route_list{
+      {"_",
+       {
+           {"/", rodeo::handler_of<hello_h>()},
+           {"/auth/:token/:user", rodeo::handler_of<auth_h>()},
+           {"/echo-body", rodeo::handler_of<echo_h>()},
+           {"/events", rodeo::handler_of<events_h>()},
+           {"/poll", rodeo::handler_of<poll_h>()},
+           {"/broadcast", rodeo::handler_of<broadcast_h>()},
+           {"/crash", rodeo::handler_of<crash_h>()},
+       }},
+  }));
+  auto info = rodeo::start_clear(node, "http", {.ip = host, .port = static_cast<uint16_t>(port)},
+                                 std::move(proto));
+  if (!info) {
+    std::cerr << "rodeo-demo: cannot listen on " << host << ":" << port << ": "
+              << caf::to_string(info.error()) << "\n";
+    return 1;
+  }
+  std::cout << "rodeo-demo listening on http://" << host << ":" << info->port << "/" << std::endl;
+  node.run();
+  return 0;
+}

@@ -1,0 +1,49 @@
+#pragma once
+// Cowboy's protocol options (the ProtoOpts map of cowboy:start_clear/3), with Cowboy's defaults.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "rodeo/middleware.hpp"
+#include "rodeo/stream_handler.hpp"
+
+namespace rodeo {
+
+struct protocol_options {
+  /// The initial env: set env.dispatch to the compiled routes.
+  rodeo::env env;
+  /// Default: { router_middleware(), handler_middleware() }.
+  std::vector<std::shared_ptr<const middleware>> middlewares;
+  /// Default: { stream_h() }. Put compress_h() first for gzip.
+  std::vector<std::shared_ptr<const stream_handler_factory>> stream_handlers;
+
+  // Request parsing limits; exceeding one is answered with the status shown, then the connection
+  // closes.
+  size_t max_method_length = 32;          // 501
+  size_t max_request_line_length = 8000;  // 414
+  size_t max_header_name_length = 64;     // 431
+  size_t max_header_value_length = 4096;  // 431
+  size_t max_headers = 100;               // 431
+  /// Requests served on one connection before it closes.
+  size_t max_keepalive = 1000;
+  /// A request body not read by the handler is skipped (to reach the next request) up to this
+  /// size; a larger one closes the connection after the response.
+  size_t max_skip_body_length = 1000000;
+  /// Request body bytes buffered for a stream before its handler asked for them.
+  size_t initial_stream_flow_size = 65535;
+  /// Whether HTTP/1.0 clients that ask for keep-alive get it.
+  bool http10_keepalive = true;
+
+  /// Waiting for a request (head) to arrive: 408 when part of it came, silent close otherwise.
+  std::chrono::milliseconds request_timeout{5000};
+  /// No data received or sent for this long closes the connection.
+  std::chrono::milliseconds idle_timeout{60000};
+  /// After answering and shutting down the write side, how long to drain the client's data
+  /// before closing (so the answer is not lost to a TCP reset).
+  std::chrono::milliseconds linger_timeout{1000};
+
+  protocol_options();
+};
+
+}  // namespace rodeo

@@ -1,0 +1,110 @@
+#pragma once
+// Listeners, as Ranch's and Cowboy's: a named listening socket with its acceptors and connections,
+// serving HTTP/1.1 (cowboy:start_clear/3).
+//
+//   rodeo::node n;
+//   rodeo::protocol_options proto;
+//   proto.env.dispatch = std::make_shared<rodeo::dispatch>(rodeo::compile(rodeo::route_list{
+//     {"_", {{"/", rodeo::handler_of<hello_h>()}}}}));
+//   auto info = rodeo::start_clear(n, "http", {.ip = "127.0.0.1", .port = 8080}, proto);
+//   if (!info) std::cerr << caf::to_string(info.error());   // e.g. "...eaddrinuse: bind..."
+//
+// The listener is a supervision subtree (supervision/), rest_for_one:
+//   listener supervisor
+//     "connections"  the connections supervisor: monitors every connection actor (temporary:
+//                    a crash ends that connection only), counts them for max_connections, drains
+//                    and stops them
+//     "acceptors"    a one_for_one supervisor of num_acceptors acceptor actors; it owns the
+//                    listening socket (suspend_listener stops it and closes the socket,
+//                    resume_listener restarts it and listens again on the same port)
+// An acceptor owns the listening socket the way a connection owns its socket: the reactor says
+// `readable`, the acceptor accept4()s until EAGAIN and spawns one connection actor per socket.
+//
+// The functions below block the calling thread (they wait for the listener's actors); do not
+// call them from inside an actor that must stay responsive.
+#include <any>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "rodeo/handler.hpp"
+#include "rodeo/node.hpp"
+#include "rodeo/protocol_options.hpp"
+
+namespace rodeo {
+
+/// Ranch's `infinity` for max_connections.
+inline constexpr size_t infinity = std::numeric_limits<size_t>::max();
+
+/// Ranch's transport options (socket_opts and listener options), with Ranch's defaults.
+struct transport_options {
+  /// The address to listen on. Ranch listens on every interface by default; pass "127.0.0.1" to
+  /// stay local. An IPv6 literal ("::1", "::") listens on IPv6.
+  std::string ip = "0.0.0.0";
+  /// 0: any free port (see get_port()).
+  uint16_t port = 0;
+  int backlog = 1024;
+  /// Acceptor actors sharing the listening socket. 1 by default: with one event-driven reactor an
+  /// acceptor drains the whole accept queue on each `readable` (accept4 until EAGAIN), so more
+  /// acceptors only race for the same sockets; Ranch's 10 exists because its acceptors block in
+  /// accept().
+  size_t num_acceptors = 1;
+  /// Connections served at once; the acceptors pause at the limit and resume when one closes.
+  size_t max_connections = 1024;
+  bool nodelay = true;
+  bool keepalive = false;
+  /// SO_SNDBUF / SO_RCVBUF; 0 keeps the system's (auto-tuned) sizes.
+  int send_buffer = 0;
+  int recv_buffer = 0;
+  /// How long stop_listener waits for connections to close before killing them.
+  std::chrono::milliseconds shutdown_timeout{5000};
+};
+
+struct listener_info {
+  std::string name;
+  std::string ip;
+  uint16_t port = 0;
+  /// The listener's supervisor (which_children shows "connections" and "acceptors").
+  caf::actor sup;
+};
+
+/// cowboy:start_clear/3: listens and serves HTTP/1.1. Errors: already_started (the name is
+/// taken), or the socket error (eaddrinuse, eacces, ...) as caf::sec::cannot_open_port with
+/// the errno name in its context.
+caf::expected<listener_info> start_clear(node& n, std::string name, transport_options transport,
+                                         protocol_options proto);
+/// Stops accepting, closes every connection (each gets shutdown_timeout to finish its current
+/// write; their request actors are told client_gone) and removes the listener. False when there
+/// is no such listener.
+bool stop_listener(node& n, const std::string& name);
+/// Stops accepting and closes the listening socket; existing connections go on.
+bool suspend_listener(node& n, const std::string& name);
+/// Listens again (same port) and accepts. An error when the port cannot be bound again.
+caf::error resume_listener(node& n, const std::string& name);
+enum class listener_status { running, suspended };
+std::optional<listener_status> get_status(node& n, const std::string& name);
+/// The port the listener is bound to (useful with port 0).
+std::optional<uint16_t> get_port(node& n, const std::string& name);
+/// Open connections (Ranch's procs(Ref, connections) count).
+std::optional<size_t> connection_count(node& n, const std::string& name);
+std::optional<size_t> get_max_connections(node& n, const std::string& name);
+bool set_max_connections(node& n, const std::string& name, size_t max);
+/// Graceful drain: stop accepting; requests in flight finish and are answered with
+/// `connection: close`; idle keep-alive connections close at once. Waits until every connection
+/// closed or `timeout` passed (then the rest are closed), and stops the listener. True when all
+/// connections finished in time.
+bool drain_listener(node& n, const std::string& name, std::chrono::milliseconds timeout);
+/// cowboy:set_env/3: replaces one entry of the listener's env; new requests see it.
+/// The key "dispatch" takes a rodeo::dispatch or a std::shared_ptr<const rodeo::dispatch>.
+bool set_env(node& n, const std::string& name, const std::string& key, std::any value);
+/// Shorthand for set_env(n, name, "dispatch", d).
+bool set_env(node& n, const std::string& name, dispatch d);
+
+}  // namespace rodeo

@@ -1,0 +1,979 @@
+// The HTTP/1.1 connection actor (Cowboy's cowboy_http): it owns its socket for its whole life —
+// reads when the reactor says `readable` (and only while it can take more input), parses with
+// llhttp, runs each request through its stream-handler chain, frames and writes responses with
+// writev, keeps what the kernel did not take and waits for `writable`.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <optional>
+
+#include <caf/all.hpp>
+
+#include "listener_state.hpp"
+#include "rodeo/atoms.hpp"
+#include "rodeo/connection.hpp"
+#include "rodeo/exit.hpp"
+#include "rodeo/http1_parser.hpp"
+#include "rodeo/http_date.hpp"
+#include "rodeo/http_header.hpp"
+#include "rodeo/log.hpp"
+#include "rodeo/process.hpp"
+#include "rodeo/stream_handler.hpp"
+
+namespace rodeo::detail {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// Output above this stops reading (the client is not reading its responses) and holds back acks
+// of streamed data; acks flow again below the low mark.
+constexpr size_t out_high_watermark = 256 * 1024;
+constexpr size_t out_low_watermark = 64 * 1024;
+// Pipelined input kept while a request is being answered.
+constexpr size_t max_buffered_input = 64 * 1024;
+constexpr size_t read_size = 64 * 1024;
+
+// Reads land here first, so an idle connection holds no read buffer; only unparsed bytes are
+// copied into the connection.
+thread_local std::array<char, read_size> scratch;
+
+address to_address(const sockaddr_storage& ss) {
+  address a;
+  char buf[64] = {};
+  if (ss.ss_family == AF_INET) {
+    auto& in = reinterpret_cast<const sockaddr_in&>(ss);
+    inet_ntop(AF_INET, &in.sin_addr, buf, sizeof buf);
+    a.port = ntohs(in.sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
+    inet_ntop(AF_INET6, &in6.sin6_addr, buf, sizeof buf);
+    a.port = ntohs(in6.sin6_port);
+  }
+  a.ip = buf;
+  return a;
+}
+
+void append_hex(std::string& out, size_t n) {
+  char buf[20];
+  auto r = std::to_chars(buf, buf + sizeof buf, n, 16);
+  out.append(buf, r.ptr);
+}
+
+void append_dec(std::string& out, uint64_t n) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, r.ptr);
+}
+
+bool no_body_status(int status) {
+  return status < 200 || status == 204 || status == 304;
+}
+
+struct stream {
+  uint64_t id = 0;
+  std::shared_ptr<const rodeo::request> req;
+  std::unique_ptr<stream_handler> chain;
+  std::vector<caf::actor> children;
+  int version_minor = 1;
+  bool keep_alive = true;
+  bool expect_continue = false;
+  bool sent_continue = false;
+  bool te_trailers = false;
+  bool head = false;
+  bool chunked_in = false;
+  // Request body.
+  bool body_done = false;
+  uint64_t body_received = 0;
+  int64_t flow = 0;
+  // Response.
+  enum class out { none, streaming, done } out_state = out::none;
+  bool chunked_out = false;
+  bool discard_body = false;              // HEAD, 204, 304: the handler's data is not sent
+  bool close_delimited = false;           // HTTP/1.0 streamed body: ends with the connection
+  std::optional<uint64_t> out_remaining;  // streamed with a content-length
+  bool close_after = false;
+};
+
+struct conn_state {
+  caf::stateful_actor<conn_state>* self = nullptr;
+  int fd = -1;
+  io_handle* io = nullptr;
+  std::shared_ptr<listener_state> ls;
+  std::shared_ptr<rodeo::reactor> reactor;
+  const protocol_options* opts = nullptr;
+  std::unique_ptr<http1::parser> parser;
+  address peer;
+  address sock;
+
+  std::string in;             // unparsed input
+  bool read_blocked = false;  // stopped reading before EAGAIN; resume_reading() continues
+  bool parsing = false;       // inside parse(): no re-entry
+  bool skipping = false;      // dropping the rest of a finished stream's request body
+  std::string body_tmp;
+
+  std::vector<std::string> out;
+  size_t out_first = 0;   // first unwritten segment
+  size_t out_offset = 0;  // bytes of out[out_first] already written
+  size_t out_bytes = 0;
+  bool write_blocked = false;
+  std::vector<caf::response_promise> acks;
+
+  uint64_t next_stream_id = 1;
+  std::unique_ptr<stream> cur;
+  std::vector<caf::actor> orphans;  // request actors of finished streams, still running
+  size_t requests = 0;
+  commands cmds;
+
+  enum class phase { open, closing, lingering, closed } ph = phase::open;
+  bool draining = false;
+
+  std::optional<clock::time_point> request_deadline;
+  clock::time_point idle_deadline;
+  std::optional<clock::time_point> linger_deadline;
+  std::optional<clock::time_point> timer_at;
+
+  conn_state() = default;
+  explicit conn_state(caf::stateful_actor<conn_state>* s) : self(s) {}
+  conn_state(const conn_state&) = delete;
+  conn_state& operator=(const conn_state&) = delete;
+
+  // The socket is released however the actor ends (normal close, exit signal, crash).
+  ~conn_state() { release(); }
+
+  void release() {
+    if (fd >= 0) {
+      reactor->remove(io);
+      ::close(fd);
+      fd = -1;
+      io = nullptr;
+    }
+    tell_children_gone();
+    for (auto& rp : acks) rp.deliver(caf::make_error(caf::sec::request_receiver_down));
+    acks.clear();
+  }
+
+  void tell_children_gone() {
+    if (cur) {
+      for (auto& c : cur->children) caf::anon_send(c, client_gone_atom::value);
+      cur->children.clear();
+    }
+    for (auto& c : orphans) caf::anon_send(c, client_gone_atom::value);
+    orphans.clear();
+  }
+
+  // -- Setup ----------------------------------------------------------------------------------
+
+  bool start() {
+    opts = ls->proto.get();
+    reactor = ls->reactor;
+    parser = std::make_unique<http1::parser>(ls->limits);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) peer = to_address(ss);
+    len = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) sock = to_address(ss);
+    io = reactor->add(fd, caf::actor_cast<caf::actor>(self));
+    if (!io) {
+      ::close(fd);
+      fd = -1;
+      return false;
+    }
+    auto now = clock::now();
+    idle_deadline = now + opts->idle_timeout;
+    request_deadline = now + opts->request_timeout;
+    arm_timer();
+    return true;
+  }
+
+  // -- Timers: one pending delayed message, re-armed lazily --------------------------------------
+
+  std::optional<clock::time_point> next_deadline() const {
+    std::optional<clock::time_point> t = idle_deadline;
+    if (request_deadline && *request_deadline < *t) t = request_deadline;
+    if (linger_deadline && *linger_deadline < *t) t = linger_deadline;
+    return t;
+  }
+
+  void arm_timer() {
+    auto t = next_deadline();
+    if (!t || (timer_at && *timer_at <= *t)) return;
+    timer_at = t;
+    auto delay = std::max(clock::duration::zero(), *t - clock::now());
+    self->delayed_send(
+        self,
+        std::chrono::duration_cast<std::chrono::microseconds>(delay) + std::chrono::microseconds{1},
+        conn_timer_atom::value, static_cast<int64_t>(t->time_since_epoch().count()));
+  }
+
+  void on_timer(int64_t at) {
+    if (timer_at && timer_at->time_since_epoch().count() == at) timer_at.reset();
+    if (ph == phase::closed) return;
+    auto now = clock::now();
+    if (linger_deadline && now >= *linger_deadline) {
+      final_close();
+      return;
+    }
+    if (request_deadline && now >= *request_deadline && ph == phase::open) {
+      request_deadline.reset();
+      if (parser->request_started())
+        early_error(408, "The request had not been fully received in time.");
+      else
+        final_close();
+      return;
+    }
+    if (now >= idle_deadline) {
+      final_close();
+      return;
+    }
+    arm_timer();
+  }
+
+  // -- Reading ----------------------------------------------------------------------------------
+
+  bool can_read() const {
+    if (ph == phase::closed || fd < 0) return false;
+    if (ph == phase::lingering) return true;
+    if (out_bytes >= out_high_watermark) return false;
+    if (in.size() >= max_buffered_input) return false;
+    if (cur && !cur->body_done && cur->flow <= 0) return false;
+    return true;
+  }
+
+  void on_readable() {
+    if (!can_read()) {
+      read_blocked = true;
+      return;
+    }
+    io->rearm_read();
+    do_read();
+  }
+
+  void resume_reading() {
+    if (read_blocked && can_read()) {
+      read_blocked = false;
+      io->rearm_read();
+      do_read();
+    }
+  }
+
+  void do_read() {
+    for (;;) {
+      auto n = ::read(fd, scratch.data(), scratch.size());
+      if (n > 0) {
+        idle_deadline = clock::now() + opts->idle_timeout;
+        if (ph == phase::lingering) continue;
+        feed(scratch.data(), static_cast<size_t>(n));
+        if (ph == phase::closed) return;
+        if (!can_read()) {
+          read_blocked = true;
+          return;
+        }
+        // A short read emptied the socket: edge-triggered epoll signals the next data (the
+        // handle was re-armed before reading), unless a hangup is already pending.
+        if (static_cast<size_t>(n) < scratch.size() && !io->hangup()) return;
+        continue;
+      }
+      if (n == 0) {
+        on_peer_closed();
+        return;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      on_socket_error();
+      return;
+    }
+  }
+
+  void feed(const char* data, size_t size) {
+    if (ph != phase::open) return;
+    if (in.empty()) {
+      size_t used = parse(data, size);
+      if (used < size && ph == phase::open) in.assign(data + used, size - used);
+    } else {
+      in.append(data, size);
+      parse_buffered();
+    }
+  }
+
+  void parse_buffered() {
+    if (parsing || ph != phase::open) return;
+    size_t used = parse(in.data(), in.size());
+    if (ph != phase::open) return;
+    in.erase(0, used);
+    if (in.capacity() > 4096 && in.size() < 1024) in.shrink_to_fit();
+  }
+
+  // Feeds the parser while the protocol state allows it; returns the bytes used.
+  size_t parse(const char* data, size_t size) {
+    parsing = true;
+    size_t total = 0;
+    for (;;) {
+      if (ph != phase::open) break;
+      bool body_phase = parser->in_body();
+      std::string* sink = nullptr;
+      size_t feed = size - total;
+      if (body_phase && cur && !cur->body_done) {
+        if (cur->flow <= 0) break;
+        feed = std::min<size_t>(feed, static_cast<size_t>(cur->flow));
+        sink = &body_tmp;
+      } else if (!body_phase && (cur || skipping)) {
+        break;  // the next request waits until the current one is answered
+      }
+      auto [ev, used] = parser->execute(data + total, feed, sink);
+      total += used;
+      if (!body_tmp.empty()) deliver_body(is_fin::nofin);
+      if (ph != phase::open) break;
+      if (ev == http1::event::head) {
+        start_stream(parser->take_head());
+      } else if (ev == http1::event::message_end) {
+        end_of_request();
+      } else if (ev == http1::event::error) {
+        on_parse_error();
+        break;
+      } else if (total == size || used == 0) {
+        break;
+      }
+    }
+    parsing = false;
+    return total;
+  }
+
+  void deliver_body(is_fin f) {
+    auto& s = *cur;
+    s.body_received += body_tmp.size();
+    s.flow -= static_cast<int64_t>(body_tmp.size());
+    cmds.clear();
+    s.chain->data(s.id, f, body_tmp, cmds);
+    body_tmp.clear();
+    run_commands(s, cmds);
+  }
+
+  void end_of_request() {
+    if (skipping) {
+      skipping = false;
+      request_deadline = clock::now() + opts->request_timeout;
+      arm_timer();
+      return;
+    }
+    if (!cur || cur->body_done) return;
+    cur->body_done = true;
+    if (cur->req->has_body) deliver_body(is_fin::fin);
+  }
+
+  // -- Streams ----------------------------------------------------------------------------------
+
+  void start_stream(http1::request_head&& head) {
+    request_deadline.reset();
+    ++requests;
+    auto s = std::make_unique<stream>();
+    s->id = next_stream_id++;
+    s->version_minor = head.version_minor;
+    s->keep_alive = head.keep_alive && (head.version_minor == 1 || opts->http10_keepalive) &&
+                    requests < opts->max_keepalive && !draining;
+    s->expect_continue = head.expect_continue;
+    s->te_trailers = head.te_trailers;
+    s->chunked_in = head.chunked;
+    s->head = head.req.method == "HEAD";
+    s->body_done = !head.req.has_body;
+    s->flow = static_cast<int64_t>(opts->initial_stream_flow_size);
+    head.req.peer = peer;
+    head.req.sock = sock;
+    head.req.ref = ls->name;
+    head.req.streamid = s->id;
+    s->req = std::make_shared<const rodeo::request>(std::move(head.req));
+    s->chain = make_stream_chain(*opts);
+    cur = std::move(s);
+    stream_context ctx{self, cur->req, ls->current_env(), ls->proto, cur->expect_continue};
+    cmds.clear();
+    cur->chain->init(cur->id, ctx, cmds);
+    run_commands(*cur, cmds);
+  }
+
+  stream* find_stream(uint64_t id) { return cur && cur->id == id ? cur.get() : nullptr; }
+
+  void run_commands(stream& s, commands& cs) {
+    // Commands may end the stream (and free `s`); later ones are then dropped.
+    auto id = s.id;
+    auto local = std::move(cs);
+    cs.clear();
+    for (auto& c : local) {
+      auto* sp = find_stream(id);
+      if (!sp || ph == phase::closed) {
+        if (auto* d = std::get_if<cmd::data>(&c); d && d->ack.pending())
+          d->ack.deliver(caf::make_error(caf::sec::request_receiver_down));
+        continue;
+      }
+      run_command(*sp, c);
+    }
+    if (cs.empty()) cs = std::move(local);  // keep the vector's capacity
+    cs.clear();
+  }
+
+  void run_command(stream& s, command& c) {
+    std::visit([&](auto& x) { on_command(s, x); }, c);
+  }
+
+  void on_command(stream& s, cmd::inform& c) {
+    if (s.out_state != stream::out::none || s.version_minor == 0) return;
+    if (c.status == 100) {
+      if (s.sent_continue || s.body_done) return;
+      s.sent_continue = true;
+    }
+    std::string h;
+    h.reserve(64);
+    h += "HTTP/1.1 ";
+    append_dec(h, static_cast<uint64_t>(c.status));
+    h += ' ';
+    h += reason_phrase(c.status);
+    h += "\r\n";
+    for (auto& [n, v] : c.headers) append_header(h, n, v);
+    h += "\r\n";
+    queue(std::move(h));
+    flush();
+  }
+
+  void on_command(stream& s, cmd::response& c) {
+    if (s.out_state != stream::out::none) return;
+    send_response(s, c.status, c.headers, std::move(c.body));
+  }
+
+  void on_command(stream& s, cmd::error_response& c) {
+    if (s.out_state != stream::out::none) return;
+    send_response(s, c.status, c.headers, std::move(c.body));
+  }
+
+  void on_command(stream& s, cmd::response_headers& c) {
+    if (s.out_state != stream::out::none) return;
+    send_stream_headers(s, c.status, c.headers);
+  }
+
+  void on_command(stream& s, cmd::data& c) {
+    if (s.out_state == stream::out::streaming) send_data(s, c.fin, std::move(c.bytes));
+    if (c.ack.pending()) {
+      if (out_bytes <= out_low_watermark || ph == phase::closed)
+        c.ack.deliver(caf::ok_atom::value);
+      else
+        acks.push_back(std::move(c.ack));
+    }
+    if (c.fin == is_fin::fin && find_stream(s.id)) stream_out_done(s);
+  }
+
+  void on_command(stream& s, cmd::trailers& c) {
+    if (s.out_state != stream::out::streaming) return;
+    if (s.chunked_out && !s.discard_body) {
+      std::string t = "0\r\n";
+      if (s.te_trailers)
+        for (auto& [n, v] : c.fields) append_header(t, n, v);
+      t += "\r\n";
+      queue(std::move(t));
+      flush();
+    } else {
+      end_streamed_body(s);
+    }
+    s.out_state = stream::out::done;
+    stream_out_done(s);
+  }
+
+  void on_command(stream& s, cmd::flow& c) {
+    s.flow += static_cast<int64_t>(c.size);
+    if (!parsing) {
+      parse_buffered();
+      resume_reading();
+    }
+  }
+
+  void on_command(stream& s, cmd::spawn& c) {
+    self->monitor(c.pid);
+    s.children.push_back(c.pid);
+  }
+
+  void on_command(stream& s, cmd::switch_protocol& c) {
+    auto* up = dynamic_cast<connection_upgrade*>(c.protocol.get());
+    if (s.out_state != stream::out::none || !up || s.version_minor == 0) return;
+    std::string h = "HTTP/1.1 101 Switching Protocols\r\n";
+    for (auto& [n, v] : c.headers) append_header(h, n, v);
+    h += "\r\n";
+    queue(std::move(h));
+    flush();
+    socket_handover hand;
+    hand.fd = fd;
+    hand.io = io;
+    hand.reactor = reactor;
+    hand.input = std::move(in);
+    for (size_t i = out_first; i < out.size(); ++i)
+      hand.output.push_back(i == out_first ? out[i].substr(out_offset) : std::move(out[i]));
+    hand.req = s.req;
+    if (!s.children.empty()) hand.stream_pid = s.children.front();
+    auto protocol = c.protocol;  // keeps `up` alive while the stream is torn down
+    fd = -1;
+    io = nullptr;
+    out.clear();
+    out_first = out_offset = out_bytes = 0;
+    s.chain->terminate(s.id, caf::error{});
+    for (auto& ch : s.children) self->demonitor(ch);
+    cur.reset();
+    for (auto& o : orphans) self->demonitor(o);
+    orphans.clear();
+    ph = phase::closed;
+    self->set_exit_handler(nullptr);
+    self->set_down_handler(nullptr);
+    self->become(up->take_over(self, std::move(hand)));
+  }
+
+  void on_command(stream& s, cmd::stop&) { stop_stream(s); }
+
+  void on_command(stream& s, cmd::internal_error& c) {
+    log::error("HTTP/1.1 stream ", s.id, " on ", ls->name, ": internal error: ", c.reason);
+    s.close_after = true;
+    if (s.out_state == stream::out::none) {
+      rodeo::headers hs{{"content-length", "0"}};
+      send_response(s, 500, hs, {});
+    } else {
+      stop_stream(s);
+    }
+  }
+
+  void stop_stream(stream& s) {
+    if (s.out_state == stream::out::none) {
+      rodeo::headers hs;
+      send_response(s, 204, hs, {});
+      return;
+    }
+    if (s.out_state == stream::out::streaming) {
+      end_streamed_body(s);
+      s.out_state = stream::out::done;
+    }
+    stream_out_done(s);
+  }
+
+  // The handler ended the stream without finishing its body: a chunked body gets its last chunk
+  // (a clean end), a body with a promised length that was not reached can only end the connection.
+  void end_streamed_body(stream& s) {
+    if (s.discard_body) return;
+    if (s.chunked_out) {
+      queue(std::string{"0\r\n\r\n"});
+      flush();
+    } else if (s.close_delimited || (s.out_remaining && *s.out_remaining > 0)) {
+      s.close_after = true;
+    }
+  }
+
+  // -- Writing responses ------------------------------------------------------------------------
+
+  static void append_header(std::string& h, std::string_view n, std::string_view v) {
+    h += n;
+    h += ": ";
+    h += v;
+    h += "\r\n";
+  }
+
+  // Whether the connection must close after this response; decided when its head is written.
+  bool decide_close(stream& s, const rodeo::headers& hs) {
+    if (!s.keep_alive || draining || s.close_after) return true;
+    if (auto* c = hs.find("connection"))
+      if (http_header::iequals(*c, "close")) return true;
+    if (!s.body_done) {
+      // The rest of the request body must be skipped to reach the next request: possible when its
+      // length is known and small, and the client is not waiting for a 100 Continue.
+      auto len = s.req->body_length;
+      if (s.chunked_in || !len || (s.expect_continue && !s.sent_continue) ||
+          *len - s.body_received > opts->max_skip_body_length)
+        return true;
+    }
+    return false;
+  }
+
+  std::string start_head(stream& s, int status, const rodeo::headers& hs) {
+    std::string h;
+    size_t estimate = 160;
+    for (auto& [n, v] : hs) estimate += n.size() + v.size() + 4;
+    h.reserve(estimate);
+    h += "HTTP/1.1 ";
+    append_dec(h, static_cast<uint64_t>(status));
+    h += ' ';
+    h += reason_phrase(status);
+    h += "\r\n";
+    for (auto& [n, v] : hs) {
+      if (n == "content-length" || n == "transfer-encoding" || n == "connection" || n == "date" ||
+          n == "server")
+        continue;
+      append_header(h, n, v);
+    }
+    h += "date: ";
+    h += http_date::now();
+    h += "\r\nserver: Rodeo\r\n";
+    s.close_after = decide_close(s, hs);
+    if (s.close_after)
+      h += "connection: close\r\n";
+    else if (s.version_minor == 0)
+      h += "connection: keep-alive\r\n";
+    return h;
+  }
+
+  void send_response(stream& s, int status, const rodeo::headers& hs, std::string body) {
+    auto h = start_head(s, status, hs);
+    bool send_body = !no_body_status(status) && !s.head;
+    if (!no_body_status(status) || status == 304) {
+      const std::string* user_len = hs.find("content-length");
+      h += "content-length: ";
+      if ((s.head || status == 304) && user_len && body.empty())
+        h += *user_len;
+      else
+        append_dec(h, body.size());
+      h += "\r\n";
+    }
+    h += "\r\n";
+    queue(std::move(h));
+    if (send_body && !body.empty()) queue(std::move(body));
+    s.out_state = stream::out::done;
+    flush();
+    stream_out_done(s);
+  }
+
+  void send_stream_headers(stream& s, int status, const rodeo::headers& hs) {
+    s.discard_body = no_body_status(status) || s.head;
+    const std::string* user_len = hs.find("content-length");
+    std::optional<uint64_t> len;
+    if (user_len) len = http_header::parse_content_length(*user_len);
+    if (!s.discard_body) {
+      if (len)
+        s.out_remaining = len;
+      else if (s.version_minor == 1)
+        s.chunked_out = true;
+      else
+        s.close_delimited = true;
+    }
+    if (s.close_delimited) s.close_after = true;
+    auto h = start_head(s, status, hs);
+    if (len && (!s.discard_body || s.head || status == 304)) {
+      h += "content-length: ";
+      append_dec(h, *len);
+      h += "\r\n";
+    } else if (s.chunked_out) {
+      h += "transfer-encoding: chunked\r\n";
+    }
+    h += "\r\n";
+    queue(std::move(h));
+    s.out_state = stream::out::streaming;
+    flush();
+  }
+
+  void send_data(stream& s, is_fin f, std::string bytes) {
+    if (!s.discard_body) {
+      if (s.chunked_out) {
+        if (!bytes.empty()) {
+          std::string size;
+          append_hex(size, bytes.size());
+          size += "\r\n";
+          queue(std::move(size));
+          queue(std::move(bytes));
+          queue(std::string{f == is_fin::fin ? "\r\n0\r\n\r\n" : "\r\n"});
+        } else if (f == is_fin::fin) {
+          queue(std::string{"0\r\n\r\n"});
+        }
+      } else if (!bytes.empty()) {
+        if (s.out_remaining) {
+          if (bytes.size() > *s.out_remaining) {
+            bytes.resize(*s.out_remaining);
+            s.close_after = true;  // the handler sent more than it announced
+          }
+          *s.out_remaining -= bytes.size();
+        }
+        if (!bytes.empty()) queue(std::move(bytes));
+      }
+      if (f == is_fin::fin && s.out_remaining && *s.out_remaining > 0) s.close_after = true;
+    }
+    if (f == is_fin::fin) s.out_state = stream::out::done;
+    flush();
+  }
+
+  // The response is complete: the stream ends, and the connection goes on with the next request
+  // (or closes).
+  void stream_out_done(stream& s) {
+    if (s.out_state != stream::out::done) return;
+    s.chain->terminate(s.id, caf::error{});
+    for (auto& c : s.children) orphans.push_back(std::move(c));
+    bool close = s.close_after;
+    if (!s.body_done) {
+      if (close) {
+        // the client may still be sending the body; it is drained while lingering
+      } else {
+        skipping = true;
+      }
+    }
+    cur.reset();
+    if (close || draining) {
+      begin_close();
+      return;
+    }
+    if (!skipping) {
+      request_deadline = clock::now() + opts->request_timeout;
+      arm_timer();
+    }
+    if (!parsing) {
+      parse_buffered();
+      resume_reading();
+    }
+  }
+
+  // -- Output queue -----------------------------------------------------------------------------
+
+  void queue(std::string bytes) {
+    if (bytes.empty()) return;
+    out_bytes += bytes.size();
+    out.push_back(std::move(bytes));
+  }
+
+  void flush() {
+    if (fd < 0) return;
+    while (out_first < out.size() && !write_blocked) {
+      std::array<iovec, 64> iov;
+      size_t n = 0;
+      for (size_t i = out_first; i < out.size() && n < iov.size(); ++i, ++n) {
+        size_t skip = i == out_first ? out_offset : 0;
+        iov[n].iov_base = out[i].data() + skip;
+        iov[n].iov_len = out[i].size() - skip;
+      }
+      auto w = ::writev(fd, iov.data(), static_cast<int>(n));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          if (!io->hangup()) {
+            // Ask for `writable`, then try once more: the socket may have drained before the
+            // flag was set, and that edge would be lost.
+            io->want_write();
+            w = ::writev(fd, iov.data(), static_cast<int>(n));
+            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+              write_blocked = true;
+              break;
+            }
+            if (w < 0 && errno == EINTR) continue;
+          }
+        }
+        if (w < 0) {
+          on_socket_error();
+          return;
+        }
+      }
+      consume(static_cast<size_t>(w));
+    }
+    if (out_first == out.size()) {
+      out.clear();
+      out_first = out_offset = 0;
+      if (out.capacity() > 16) out.shrink_to_fit();
+    }
+    idle_deadline = clock::now() + opts->idle_timeout;
+    release_acks();
+    if (out_bytes == 0 && ph == phase::closing) shutdown_write();
+  }
+
+  void consume(size_t w) {
+    out_bytes -= w;
+    while (w > 0) {
+      size_t left = out[out_first].size() - out_offset;
+      if (w >= left) {
+        w -= left;
+        std::string{}.swap(out[out_first]);
+        ++out_first;
+        out_offset = 0;
+      } else {
+        out_offset += w;
+        w = 0;
+      }
+    }
+  }
+
+  void release_acks() {
+    if (acks.empty() || out_bytes > out_low_watermark) return;
+    for (auto& rp : acks) rp.deliver(caf::ok_atom::value);
+    acks.clear();
+  }
+
+  void on_writable() {
+    if (fd < 0) return;
+    write_blocked = false;
+    flush();
+    if (ph == phase::open) resume_reading();
+  }
+
+  // -- Errors and closing -----------------------------------------------------------------------
+
+  // A request that cannot be served: answer with `status` and close (Cowboy's early errors).
+  void early_error(int status, std::string_view why) {
+    log::debug("HTTP/1.1 ", peer.ip, ":", peer.port, " on ", ls->name, ": ", status, " ", why);
+    if (cur) {
+      auto& s = *cur;
+      s.close_after = true;
+      if (s.out_state == stream::out::none) {
+        cmd::response resp{status, {{"content-length", "0"}}, {}};
+        rodeo::early_error(*opts, s.id, s.req.get(), resp);
+        for (auto& c : s.children) caf::anon_send(c, client_gone_atom::value);
+        s.children.clear();
+        send_response(s, resp.status, resp.headers, std::move(resp.body));
+      } else {
+        for (auto& c : s.children) caf::anon_send(c, client_gone_atom::value);
+        s.children.clear();
+        s.chain->terminate(s.id, reason::shutdown("protocol_error"));
+        cur.reset();
+        begin_close();
+      }
+      return;
+    }
+    cmd::response resp{status, {{"content-length", "0"}}, {}};
+    rodeo::early_error(*opts, next_stream_id, nullptr, resp);
+    std::string h = "HTTP/1.1 ";
+    append_dec(h, static_cast<uint64_t>(resp.status));
+    h += ' ';
+    h += reason_phrase(resp.status);
+    h += "\r\n";
+    for (auto& [n, v] : resp.headers)
+      if (n != "content-length" && n != "connection") append_header(h, n, v);
+    h += "date: ";
+    h += http_date::now();
+    h += "\r\nserver: Rodeo\r\nconnection: close\r\ncontent-length: ";
+    append_dec(h, resp.body.size());
+    h += "\r\n\r\n";
+    queue(std::move(h));
+    queue(std::move(resp.body));
+    flush();
+    begin_close();
+  }
+
+  void on_parse_error() { early_error(parser->error_status(), parser->error_reason()); }
+
+  // Stop taking requests; once the output is written, shut the write side down and drain what
+  // the client still sends for a moment, so it reads the last response before the close.
+  void begin_close() {
+    if (ph != phase::open) return;
+    ph = phase::closing;
+    in.clear();
+    request_deadline.reset();
+    if (out_bytes == 0) shutdown_write();
+  }
+
+  void shutdown_write() {
+    if (ph != phase::closing) return;
+    ph = phase::lingering;
+    ::shutdown(fd, SHUT_WR);
+    linger_deadline = clock::now() + opts->linger_timeout;
+    arm_timer();
+    // Drain what is already in the socket from a fresh message (the caller may hold a stream);
+    // a hangup ends the linger.
+    read_blocked = false;
+    self->send(self, readable_atom::value);
+  }
+
+  // Closes the socket and ends the actor. The current stream object stays until the state is
+  // destroyed: callers up the stack may still hold it.
+  void final_close() {
+    if (ph == phase::closed) return;
+    ph = phase::closed;
+    if (cur) cur->chain->terminate(cur->id, reason::shutdown("closed"));
+    release();
+    self->quit();
+  }
+
+  void on_peer_closed() {
+    if (ph == phase::lingering) {
+      final_close();
+      return;
+    }
+    // The client went away: its streams' actors are told (client_gone) and stop.
+    final_close();
+  }
+
+  void on_socket_error() { final_close(); }
+
+  void on_drain() {
+    draining = true;
+    if (!cur && !skipping && in.empty() && !parser->request_started()) begin_close();
+  }
+
+  // -- Messages for streams ---------------------------------------------------------------------
+
+  void on_stream_message(caf::message msg, uint64_t id) {
+    auto* s = find_stream(id);
+    if (!s || ph == phase::closed) {
+      if (self->current_message_id().is_request())
+        self->make_response_promise().deliver(caf::make_error(caf::sec::request_receiver_down));
+      return;
+    }
+    cmds.clear();
+    s->chain->info(id, msg, cmds);
+    run_commands(*s, cmds);
+  }
+
+  void on_down(const caf::down_msg& down) {
+    for (auto i = orphans.begin(); i != orphans.end(); ++i)
+      if (i->address() == down.source) {
+        orphans.erase(i);
+        return;
+      }
+    if (!cur) return;
+    for (auto& c : cur->children)
+      if (c.address() == down.source) {
+        auto id = cur->id;
+        auto msg = caf::make_message(down);
+        cmds.clear();
+        cur->chain->info(id, msg, cmds);
+        if (auto* s = find_stream(id)) {
+          auto& ch = s->children;
+          ch.erase(std::remove_if(ch.begin(), ch.end(),
+                                  [&](const caf::actor& a) { return a.address() == down.source; }),
+                   ch.end());
+          run_commands(*s, cmds);
+        }
+        return;
+      }
+  }
+};
+
+caf::behavior http1_connection(caf::stateful_actor<conn_state>* self, int fd,
+                               std::shared_ptr<listener_state> ls) {
+  auto& st = self->state;
+  st.self = self;
+  st.fd = fd;
+  st.ls = std::move(ls);
+  if (!st.start()) {
+    self->quit();
+    return {};
+  }
+  self->set_down_handler([self](caf::down_msg& down) { self->state.on_down(down); });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    self->state.final_close();
+    self->quit(msg.reason);
+  });
+  return {
+      [self](readable_atom) { self->state.on_readable(); },
+      [self](writable_atom) { self->state.on_writable(); },
+      [self](conn_timer_atom, int64_t at) { self->state.on_timer(at); },
+      [self](drain_atom) { self->state.on_drain(); },
+      [self](stream_message& m) {
+        auto id = m.streamid;
+        self->state.on_stream_message(self->current_mailbox_element()->move_content_to_message(),
+                                      id);
+      },
+      [self](stream_info& m) {
+        auto id = m.streamid;
+        self->state.on_stream_message(std::move(m.msg), id);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_http1_connection(caf::local_actor* parent, int fd,
+                                  std::shared_ptr<listener_state> ls) {
+  return rodeo::spawn(parent, http1_connection, fd, std::move(ls));
+}
+
+}  // namespace rodeo::detail

@@ -1,0 +1,59 @@
+#pragma once
+// State shared by a listener's actors (connections supervisor, acceptors, connections).
+#include <sys/socket.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+
+#include "rodeo/http1_parser.hpp"
+#include "rodeo/listener.hpp"
+#include "rodeo/reactor.hpp"
+
+namespace rodeo::detail {
+
+// Messages inside a listener.
+using conn_started_atom = caf::atom_constant<caf::atom("connup")>;   // acceptor -> conns (actor)
+using resume_atom = caf::atom_constant<caf::atom("resume")>;         // conns -> acceptor
+using drain_atom = caf::atom_constant<caf::atom("drain")>;           // -> conns (ms), -> connection
+using count_atom = caf::atom_constant<caf::atom("count")>;           // -> conns: size_t
+using retry_atom = caf::atom_constant<caf::atom("retry")>;           // acceptor's EMFILE back-off
+using conn_timer_atom = caf::atom_constant<caf::atom("conntimer")>;  // connection's own timer
+
+struct listener_state {
+  std::string name;
+  transport_options transport;
+  std::shared_ptr<const protocol_options> proto;
+  http1::limits limits;
+  std::shared_ptr<rodeo::reactor> reactor;
+
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> max_connections{0};
+  /// An acceptor stopped at max_connections and waits for resume_atom.
+  std::atomic<bool> acceptor_waiting{false};
+
+  mutable std::mutex mutex;
+  int listen_fd = -1;  // guarded; -1 while suspended
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  uint16_t port = 0;
+  std::vector<caf::actor> acceptors;      // guarded
+  caf::actor conns;                       // guarded: the connections supervisor
+  std::shared_ptr<const rodeo::env> env;  // guarded; replaced by set_env
+
+  std::shared_ptr<const rodeo::env> current_env() const {
+    std::lock_guard<std::mutex> guard{mutex};
+    return env;
+  }
+};
+
+/// Spawns the HTTP/1.1 connection actor for an accepted socket (it registers with the reactor).
+caf::actor spawn_http1_connection(caf::local_actor* parent, int fd,
+                                  std::shared_ptr<listener_state> ls);
+
+}  // namespace rodeo::detail

@@ -299,6 +299,13 @@ inflater::~inflater() {
   }
 }
 
+void inflater::release() noexcept {
+  if (!z_ || !no_context_takeover_ || fed_) return;
+  inflateEnd(z_);
+  delete z_;
+  z_ = nullptr;
+}
+
 void inflater::reset_keeping_window() {
   if (no_context_takeover_) {
     inflateReset(z_);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace rodeo::ws {
 namespace {
@@ -95,27 +96,56 @@ std::string close_payload(uint16_t code, std::string_view reason) {
   return out;
 }
 
+namespace {
+
+// One deflater per thread and configuration for every encoder without context takeover.
+deflater& shared_deflater(int level, int mem_level, int window_bits) {
+  struct entry {
+    int level, mem_level, window_bits;
+    std::unique_ptr<deflater> d;
+  };
+  thread_local std::vector<entry> cache;
+  for (auto& e : cache)
+    if (e.level == level && e.mem_level == mem_level && e.window_bits == window_bits) return *e.d;
+  cache.push_back({level, mem_level, window_bits,
+                   std::make_unique<deflater>(level, mem_level, window_bits, true)});
+  return *cache.back().d;
+}
+
+}  // namespace
+
 encoder::encoder(role r) : role_(r) {}
 
 encoder::encoder(role r, const deflate_params& params, const deflate_options& opts)
-    : threshold_(opts.compression_threshold), role_(r) {
+    : threshold_(opts.compression_threshold),
+      level_(opts.level),
+      mem_level_(opts.mem_level),
+      compress_(true),
+      role_(r) {
   const bool server = r == role::server;
-  deflate_ = std::make_unique<deflater>(
-      opts.level, opts.mem_level,
-      server ? params.server_max_window_bits : params.client_max_window_bits,
-      server ? params.server_no_context_takeover : params.client_no_context_takeover);
+  window_bits_ = server ? params.server_max_window_bits : params.client_max_window_bits;
+  if (!(server ? params.server_no_context_takeover : params.client_no_context_takeover))
+    deflate_ = std::make_unique<deflater>(level_, mem_level_, window_bits_, false);
 }
 
 encoder::~encoder() = default;
 encoder::encoder(encoder&&) noexcept = default;
 encoder& encoder::operator=(encoder&&) noexcept = default;
 
+std::string_view encoder::compress(std::string_view message) {
+  if (deflate_) return deflate_->compress(message);
+  // The shared deflater's buffer belongs to the thread: keep a copy that lives as long as ours.
+  const auto out = shared_deflater(level_, mem_level_, window_bits_).compress(message);
+  buf_.assign(out);
+  return buf_;
+}
+
 encoder::output encoder::encode(opcode op, std::string_view payload) {
   if (is_control(op) && payload.size() > max_control_payload)
     throw std::length_error("WebSocket control frame payload over 125 bytes");
   bool rsv1 = false;
-  if (deflate_ && !is_control(op) && payload.size() >= threshold_) {
-    payload = deflate_->compress(payload);
+  if (compress_ && !is_control(op) && payload.size() >= threshold_) {
+    payload = compress(payload);
     rsv1 = true;
   }
   if (role_ == role::server) {
@@ -129,6 +159,10 @@ encoder::output encoder::encode(opcode op, std::string_view payload) {
   buf_.resize(payload.size());
   mask_copy(buf_.data(), payload.data(), payload.size(), key);
   return {{header_, n}, buf_};
+}
+
+void encoder::shrink() noexcept {
+  std::string{}.swap(buf_);
 }
 
 encoder::output encoder::encode_close(uint16_t code, std::string_view reason) {
@@ -403,7 +437,9 @@ std::string decoder::take(const event& ev) {
 }
 
 void decoder::shrink() noexcept {
-  if (state_ != state::payload && !in_message_) std::string{}.swap(msg_);
+  if (state_ == state::payload || in_message_) return;
+  std::string{}.swap(msg_);
+  if (inflate_) inflate_->release();
 }
 
 }  // namespace rodeo::ws

@@ -419,3 +419,42 @@ TEST_CASE("deflate: compression_threshold leaves short messages uncompressed") {
   CHECK((static_cast<uint8_t>(ping.header[0]) & 0x40) == 0);
   CHECK(feed(dec, wire) == std::vector<recorded>{ws_test::text("short"), ws_test::text(long_msg)});
 }
+
+TEST_CASE("deflate: encoders without context takeover share a deflater but keep their own output") {
+  const deflate_params params{.server_no_context_takeover = true};
+  encoder a{role::server, params}, b{role::server, params};
+  const auto msg_a = sample_text(2000, 11), msg_b = sample_text(3000, 12);
+  auto out_a = a.encode(opcode::text, msg_a);
+  const std::string wire_a_before = std::string(out_a.header) + std::string(out_a.payload);
+  auto out_b = b.encode(opcode::binary, msg_b);
+  // a's views survive b's use of the shared deflater.
+  CHECK(std::string(out_a.header) + std::string(out_a.payload) == wire_a_before);
+  const std::string wire_b = std::string(out_b.header) + std::string(out_b.payload);
+  decoder dec_a{{.side = role::client, .deflate = params}};
+  decoder dec_b{{.side = role::client, .deflate = params}};
+  auto again = a.encode(opcode::text, msg_a);
+  const std::string wire_a2 = std::string(again.header) + std::string(again.payload);
+  CHECK(wire_a2 == wire_a_before);  // no history: the same message compresses the same
+  CHECK(feed(dec_a, wire_a_before + wire_a2) ==
+        std::vector<recorded>{ws_test::text(msg_a), ws_test::text(msg_a)});
+  CHECK(feed(dec_b, wire_b) == std::vector<recorded>{ws_test::binary(msg_b)});
+  a.shrink();
+  auto after = a.encode(opcode::text, "x");
+  CHECK(after.payload.size() > 0);
+}
+
+TEST_CASE("deflate: shrink between messages keeps decoding right with and without takeover") {
+  for (bool no_takeover : {false, true}) {
+    INFO("no_context_takeover " << no_takeover);
+    const deflate_params params{.client_no_context_takeover = no_takeover};
+    encoder enc{role::client, params};
+    decoder dec{{.deflate = params}};
+    for (unsigned i = 0; i < 5; ++i) {
+      const auto msg = sample_text(500 + i * 300, 20 + i % 2);  // repeats: references history
+      auto out = enc.encode(opcode::text, msg);
+      const std::string wire = std::string(out.header) + std::string(out.payload);
+      CHECK(feed(dec, wire) == std::vector<recorded>{ws_test::text(msg)});
+      dec.shrink();
+    }
+  }
+}

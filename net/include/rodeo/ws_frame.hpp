@@ -92,8 +92,7 @@ constexpr bool valid_close_code(uint16_t code) noexcept {
 /// unmasked ones; a client the reverse.
 enum class role : uint8_t { server, client };
 
-// --- Encoding
-// -------------------------------------------------------------------------------------
+// --- Encoding ---
 
 /// Largest frame header: 2 bytes, a 64-bit extended length and a masking key.
 inline constexpr size_t max_header_size = 14;
@@ -122,10 +121,14 @@ std::string close_payload(uint16_t code, std::string_view reason = {});
 /// was agreed (and the message reaches deflate_options::compression_threshold). Server role
 /// output is zero-copy for uncompressed payloads; client role masks into an internal buffer with a
 /// fresh key from OpenSSL's RAND_bytes per frame.
+///
+/// Without context takeover in its direction the encoder keeps no zlib state of its own: the
+/// encoders of a thread share one deflater per configuration (compress() is synchronous), so an
+/// idle connection costs nothing for compression.
 class encoder {
  public:
-  /// What to write: header then payload. Both views stay valid until the next encode() call;
-  /// `payload` is the caller's own data when it was sent unchanged.
+  /// What to write: header then payload. Both views stay valid until the next call on this
+  /// encoder; `payload` is the caller's own data when it was sent unchanged.
   struct output {
     std::string_view header;
     std::string_view payload;
@@ -142,18 +145,23 @@ class encoder {
   /// A close frame with `code` and `reason` (close_payload()).
   output encode_close(uint16_t code, std::string_view reason = {});
 
-  bool compressing() const noexcept { return deflate_ != nullptr; }
+  bool compressing() const noexcept { return compress_; }
+  /// Frees the output buffer (call when idle; views from encode() die).
+  void shrink() noexcept;
 
  private:
-  std::unique_ptr<deflater> deflate_;
-  size_t threshold_ = 0;
+  std::string_view compress(std::string_view message);
+
+  std::unique_ptr<deflater> deflate_;  // with context takeover; else the thread's shared one
   std::string buf_;
-  char header_[max_header_size];
+  size_t threshold_ = 0;
+  int level_ = 0, mem_level_ = 0, window_bits_ = 0;
+  bool compress_ = false;
   role role_;
+  char header_[max_header_size];
 };
 
-// --- Decoding
-// -------------------------------------------------------------------------------------
+// --- Decoding ---
 
 struct decoder_options {
   role side = role::server;
@@ -200,7 +208,8 @@ class decoder {
 
   /// True between the first and the last frame of a fragmented message.
   bool in_message() const noexcept { return in_message_; }
-  /// Frees the message buffer (an idle connection keeps nothing).
+  /// Frees the message buffer, and the inflater's zlib state when no context is kept between
+  /// messages (call when idle, between messages; views from next() die).
   void shrink() noexcept;
 
  private:

@@ -209,6 +209,7 @@ struct connection {
   long long last_round = -1;
   bool synced = false;
   bool answered = false;  // idle-http: its one response arrived
+  bool closing = false;   // the last response said `connection: close`
 };
 
 class load {
@@ -393,7 +394,27 @@ class load {
     if (c.st == state::done) return;
     c.in.erase(0, used);
     if (c.type == kind::websocket && c.st == state::open) top_up(c, now);
-    if (eof) fail(c, "closed by the server");
+    if (c.closing && opt_.mode != "idle-http") return reconnect(c);
+    if (eof)
+      fail(c, c.closing ? "closed by the server (connection: close)" : "closed by the server");
+  }
+
+  /// The server ended a keep-alive connection with `connection: close` (Cowboy's max_keepalive):
+  /// open a new one, as wrk and browsers do, and resend what was not answered.
+  void reconnect(connection& c) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+    close(c.fd);
+    c.fd = -1;
+    c.in.clear();
+    c.out.clear();
+    c.closing = false;
+    requests_sent_ -= c.pending.size();
+    c.pending = in_flight{};
+    c.pending.resize(c.control ? 4 : opt_.inflight);
+    --open_;
+    c.st = state::connecting;
+    ++reconnects_;
+    start_connect(c);
   }
 
   void flush(connection& c) {
@@ -623,6 +644,13 @@ class load {
       ++window_count_;
       rtt_.record(now - sent_at);
     }
+    auto head = std::string_view{c.in.data() + used, static_cast<size_t>(len)};
+    head = head.substr(0, head.find("\r\n\r\n") + 2);
+    if (auto conn = ws::find_header(head, "connection");
+        conn && ws::contains_token(*conn, "close")) {
+      c.closing = true;  // on_readable reconnects; nothing more comes on this connection
+      return 0;
+    }
     if (opt_.mode == "http" && sending_ && (opt_.requests == 0 || requests_sent_ < opt_.requests))
       send_get(c, now);
     return static_cast<size_t>(len);
@@ -731,7 +759,8 @@ class load {
     } else {
       // Count-bound (instruction counts): every message measured, still bounded in time.
       auto until = w.t0 + static_cast<uint64_t>(opt_.seconds * 1e9);
-      while (!interrupted && window_count_ < opt_.messages && open_ > 0 && now_ns() < until)
+      while (!interrupted && window_count_ < opt_.messages && open_ + connecting_ > 0 &&
+             now_ns() < until)
         poll(10);
       if (window_count_ < opt_.messages) {
         std::fprintf(stderr, "only %" PRIu64 " of %" PRIu64 " echoes before the time limit\n",
@@ -821,12 +850,16 @@ class load {
     open_all(0);
     if (!check_opened(opt_.conns)) return 1;
     auto until = w.t0 + static_cast<uint64_t>(opt_.seconds * 1e9);
-    while (!interrupted && now_ns() < until && open_ > 0 &&
+    while (!interrupted && now_ns() < until && open_ + connecting_ > 0 &&
            (opt_.requests == 0 || responses_ < opt_.requests))
       poll(10);
     sending_ = false;
     measuring_ = false;
     report_window(w, window_count_, "req");
+    if (reconnects_ > 0) {
+      bench::result("reconnects", static_cast<double>(reconnects_), "",
+                    "the server closed keep-alive connections (connection: close)");
+    }
     if (opt_.requests && responses_ < opt_.requests) {
       std::fprintf(stderr, "only %" PRIu64 " of %" PRIu64 " responses before the time limit\n",
                    responses_, opt_.requests);
@@ -965,6 +998,7 @@ class load {
   uint64_t window_count_ = 0;
   uint64_t requests_sent_ = 0;
   uint64_t sent_ = 0;
+  uint64_t reconnects_ = 0;
   uint64_t responses_ = 0;
   bench::histogram rtt_;
   bench::histogram delivery_;

@@ -92,6 +92,9 @@ class supervisor_actor : public caf::event_based_actor {
   const char* name() const override { return "rodeo.supervisor"; }
 
   caf::behavior make_behavior() override {
+    // A supervisor lives until it is stopped, like an Erlang process, not until nobody holds its
+    // handle (CAF's "unreachable"): it keeps itself alive until it exits.
+    keep_alive_ = self_handle();
     detail::init_process(this);
     set_exit_handler([this](caf::exit_msg& m) { on_exit_signal(m); });
     set_down_handler([this](caf::down_msg& m) { on_down(m); });
@@ -112,7 +115,11 @@ class supervisor_actor : public caf::event_based_actor {
               [this, args = std::move(args)]() mutable { handle_start_dynamic(std::move(args)); });
         },
         [this](terminate_child_atom, std::string& id) {
-          return call([this, id = std::move(id)] { handle_terminate(find(id)); });
+          return call([this, id = std::move(id)] {
+            // OTP: a simple_one_for_one child is named by its handle only.
+            if (simple()) return reply(make_error(supervisor_error::simple_one_for_one));
+            handle_terminate(find(id));
+          });
         },
         [this](terminate_child_atom, caf::actor& who) {
           return call([this, who = std::move(who)] { handle_terminate(find(who)); });
@@ -161,6 +168,7 @@ class supervisor_actor : public caf::event_based_actor {
     dynamic_.clear();
     ack_to_ = nullptr;
     init_ = nullptr;
+    keep_alive_ = nullptr;
   }
 
  private:
@@ -709,6 +717,7 @@ class supervisor_actor : public caf::event_based_actor {
   std::string name_;
   caf::actor_addr parent_;
   caf::actor ack_to_;  // who waits for the init result; released once told
+  caf::actor keep_alive_;
   supervisor_flags flags_;
   child_spec template_;                                   // simple_one_for_one
   std::vector<child_ptr> children_;                       // static children, start order
@@ -787,6 +796,12 @@ caf::expected<caf::actor> start_supervisor(caf::actor_system& sys, supervisor_in
                                             "supervisor exited before it finished starting");
       });
   self->demonitor(sup);
+  // A tree started from a thread has no parent to stop it: its node does, when it stops.
+  if (auto* n = node::find(sys); n != nullptr && result) {
+    n->on_stop([addr = sup.address()] {
+      if (auto top = caf::actor_cast<caf::actor>(addr)) stop_supervisor(top);
+    });
+  }
   return result;
 }
 
@@ -842,23 +857,36 @@ std::string to_string(supervisor_error code) {
 }
 
 std::optional<failed_child> failed_to_start_child(const caf::error& err) {
-  if (err != supervisor_error::failed_to_start_child) return std::nullopt;
+  if (!err || err != supervisor_error::failed_to_start_child) return std::nullopt;
   auto& ctx = err.context();
   if (!ctx.match_elements<std::string, caf::error>()) return std::nullopt;
   return failed_child{ctx.get_as<std::string>(0), ctx.get_as<caf::error>(1)};
 }
 
 std::string format_error(const caf::error& err) {
-  if (err.category() != error_category) return reason::to_string(err);
+  // caf::error's accessors must not be called on an empty (normal) error.
+  if (!err || err.category() != error_category) return reason::to_string(err);
   auto code = static_cast<supervisor_error>(err.code());
   auto& ctx = err.context();
-  if (auto f = failed_to_start_child(err))
-    return "{failed_to_start_child,\"" + f->id + "\"," + format_error(f->reason) + "}";
-  if (code == supervisor_error::already_started && ctx.match_elements<caf::actor>())
-    return "{already_started,actor " + std::to_string(ctx.get_as<caf::actor>(0).id()) + "}";
-  if (ctx.match_elements<std::string>())
-    return "{" + to_string(code) + ",\"" + ctx.get_as<std::string>(0) + "\"}";
-  return to_string(code);
+  std::string out = "{";
+  if (auto f = failed_to_start_child(err)) {
+    out += "failed_to_start_child,\"";
+    out += f->id;
+    out += "\",";
+    out += format_error(f->reason);
+  } else if (code == supervisor_error::already_started && ctx.match_elements<caf::actor>()) {
+    out += "already_started,actor ";
+    out += std::to_string(ctx.get_as<caf::actor>(0).id());
+  } else if (ctx.match_elements<std::string>()) {
+    out += to_string(code);
+    out += ",\"";
+    out += ctx.get_as<std::string>(0);
+    out += "\"";
+  } else {
+    return to_string(code);
+  }
+  out += "}";
+  return out;
 }
 
 caf::expected<caf::actor> start_child(const caf::actor& sup, child_spec spec, call_timeout t) {

@@ -64,7 +64,9 @@ struct shutdown_spec {
 
   constexpr shutdown_spec() = default;
   /// A timeout: `.shutdown = std::chrono::seconds{2}`.
-  constexpr shutdown_spec(std::chrono::milliseconds t) : how(kind::timeout), timeout(t) {}
+  template <class Rep, class Period>
+  constexpr shutdown_spec(std::chrono::duration<Rep, Period> t)
+      : how(kind::timeout), timeout(std::chrono::duration_cast<std::chrono::milliseconds>(t)) {}
   constexpr explicit shutdown_spec(kind k) : how(k) {}
   friend constexpr bool operator==(const shutdown_spec&, const shutdown_spec&) = default;
 };
@@ -163,6 +165,9 @@ using supervisor_init = std::function<caf::expected<supervisor_spec>()>;
 /// {failed_to_start_child, Id, Reason} (OTP: {error, {shutdown, {failed_to_start_child, Id,
 /// Reason}}}). `name` (optional) is registered in the node's registry before the children start;
 /// a taken name fails with already_started.
+/// A supervisor lives until it is stopped, whether or not anyone holds its handle. One started
+/// from a thread is stopped when its rodeo::node stops (trees started later stop first); on a
+/// plain caf::actor_system, stop it yourself before the system is destroyed.
 /// From a thread this blocks until the children started. Inside a start function (a nested
 /// supervisor) it returns at once and the calling supervisor waits, without blocking, for the new
 /// supervisor's children before it goes on: that supervisor becomes the new one's parent.

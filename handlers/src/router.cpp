@@ -183,7 +183,8 @@ void check_rest_last(std::string_view full, const std::vector<segment>& segs) {
     if (segs[k].type == segment::kind::rest) bad_pattern(full, "'[...]' must end the pattern");
 }
 
-// A small vector on the stack for the common case, growing on the heap past N.
+// A small vector on the stack for the common case, growing on the heap past N. The inline array
+// is left uninitialized (T is trivial): zeroing it cost more than the whole match.
 template <class T, std::size_t N>
 class small_vector {
  public:
@@ -209,7 +210,7 @@ class small_vector {
   const T& operator[](std::size_t i) const { return heap_.empty() ? inline_[i] : heap_[i]; }
 
  private:
-  std::array<T, N> inline_{};
+  std::array<T, N> inline_;
   std::vector<T> heap_;
   std::size_t size_ = 0;
 };

@@ -146,16 +146,13 @@ bool is_reg_name(std::string_view s) {
   return true;
 }
 
-// path-abempty / query characters: pchar, '/', '?', with valid %XX.
+// Path and query bytes: visible ASCII except '#'. Browsers send '[', ']', '{', '}', '|', '^' and
+// '`' unencoded in queries (WHATWG URL's encode sets), so RFC 3986's stricter set would refuse
+// real traffic; escapes are checked where the parts are decoded (router, query string).
 bool is_valid_path_query(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) return false;
-      i += 2;
-    } else if (!is_pchar(c) && c != '/' && c != '?') {
-      return false;
-    }
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || u == '#') return false;
   }
   return true;
 }

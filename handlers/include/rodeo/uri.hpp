@@ -53,7 +53,9 @@ struct request_target {
 };
 
 // Validates and splits a request-target (RFC 9112 §3.2). CONNECT takes authority-form only;
-// "*" is accepted for OPTIONS only; fragments and bytes outside RFC 3986 are rejected.
+// "*" is accepted for OPTIONS only. Path and query may hold any visible ASCII but '#' (browsers
+// send '[', '|', '{'... unencoded in queries); controls, spaces, non-ASCII bytes and fragments
+// are rejected. Percent-escapes are checked later, by whoever decodes (router, query string).
 std::optional<request_target> parse_request_target(std::string_view method,
                                                    std::string_view target);
 

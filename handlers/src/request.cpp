@@ -156,7 +156,15 @@ class request_process {
       if (r == middleware_result::stop) break;
     }
     mode_ = mode::done;
+    finish_stream();
     self_->quit();
+  }
+
+  // A normal end is not reported by an exit message (stream_h watches crashes only): a stream left
+  // without a complete response is ended explicitly (204, or the end of a streamed body).
+  void finish_stream() {
+    if (req_.has_sent_resp() != req::resp_state::sent)
+      self_->send(init_.conn, stream_message{init_.req->streamid, cmd::stop{}});
   }
 
   // The handler ended (plain: all callbacks ran; loop: stop, eof): terminate and go on with the
@@ -177,6 +185,7 @@ class request_process {
     if (mode_ == mode::done) return;
     mode_ = mode::done;
     terminate_handler(reason);
+    finish_stream();
     self_->quit(std::move(reason));
   }
 
@@ -212,6 +221,7 @@ class request_process {
       auto reason = reason::shutdown("request_error");
       mode_ = mode::done;
       guarded_terminate(reason);
+      finish_stream();
       return reason;
     } catch (const std::exception& e) {
       return crash(e.what());
@@ -605,10 +615,16 @@ class stream_h_impl final : public stream_handler {
     id_ = id;
     expect_ = ctx.expect_continue;
     body_fin_ = !ctx.req->has_body;
-    pid_ =
-        rodeo::spawn(self_, request_actor,
-                     request_init{ctx.req, caf::actor_cast<caf::actor>(self_), ctx.env, ctx.opts});
-    out.emplace_back(cmd::spawn{pid_});
+    auto conn = caf::actor_cast<caf::actor>(self_);
+    pid_ = rodeo::spawn(self_, request_actor, request_init{ctx.req, conn, ctx.env, ctx.opts});
+    // A crash (or a kill) reaches the stream as a down_msg; a normal end needs no message, the
+    // request actor ends its stream itself.
+    caf::actor_cast<caf::abstract_actor*>(pid_)->attach_functor(
+        [conn, id, addr = pid_.address()](const caf::error& reason) {
+          if (!reason::is_normal(reason))
+            caf::anon_send(conn, stream_info{id, caf::make_message(caf::down_msg{addr, reason})});
+        });
+    out.emplace_back(cmd::spawn{pid_, false});
   }
 
   void data(uint64_t, is_fin f, std::string& bytes, commands& out) override {

@@ -83,6 +83,7 @@ struct stream {
   std::shared_ptr<const rodeo::request> req;
   std::unique_ptr<stream_handler> chain;
   std::vector<caf::actor> children;
+  std::vector<caf::actor_addr> monitored;  // children whose exit arrives as a down_msg
   int version_minor = 1;
   bool keep_alive = true;
   bool expect_continue = false;
@@ -492,7 +493,10 @@ struct conn_state {
   }
 
   void on_command(stream& s, cmd::spawn& c) {
-    self->monitor(c.pid);
+    if (c.monitor) {
+      self->monitor(c.pid);
+      s.monitored.push_back(c.pid.address());
+    }
     s.children.push_back(c.pid);
   }
 
@@ -701,7 +705,11 @@ struct conn_state {
   void stream_out_done(stream& s) {
     if (s.out_state != stream::out::done) return;
     s.chain->terminate(s.id, caf::error{});
-    for (auto& c : s.children) orphans.push_back(std::move(c));
+    // Monitored children still running are remembered until their down_msg; the others are
+    // done with this stream.
+    for (auto& c : s.children)
+      if (std::find(s.monitored.begin(), s.monitored.end(), c.address()) != s.monitored.end())
+        orphans.push_back(std::move(c));
     bool close = s.close_after;
     if (!s.body_done) {
       if (close) {
@@ -743,7 +751,12 @@ struct conn_state {
         iov[n].iov_base = out[i].data() + skip;
         iov[n].iov_len = out[i].size() - skip;
       }
-      auto w = ::writev(fd, iov.data(), static_cast<int>(n));
+      // sendmsg rather than writev: MSG_NOSIGNAL turns a write to a reset connection into EPIPE
+      // instead of a process-killing SIGPIPE.
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = n;
+      auto w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
       if (w < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -751,7 +764,7 @@ struct conn_state {
             // Ask for `writable`, then try once more: the socket may have drained before the
             // flag was set, and that edge would be lost.
             io->want_write();
-            w = ::writev(fd, iov.data(), static_cast<int>(n));
+            w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
             if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
               write_blocked = true;
               break;

@@ -266,6 +266,11 @@ step parser::execute(const char* data, size_t size, std::string* body) {
       case HPE_PAUSED:
         llhttp_resume(llhttp_.get());
         return {pause_ == pause::head ? event::head : event::message_end, used};
+      case HPE_PAUSED_H2_UPGRADE:
+        // The HTTP/2 connection preface ("PRI * HTTP/2.0"): this is an HTTP/1.1 connection.
+        error_status_ = 505;
+        error_reason_ = "HTTP/2 with prior knowledge is not served on this connection.";
+        return {event::error, used};
       case HPE_PAUSED_UPGRADE:
         // The request asked for an upgrade that was not taken (a switch would have stopped
         // feeding this parser): keep parsing HTTP/1.1.

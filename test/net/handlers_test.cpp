@@ -48,6 +48,8 @@ struct loop_h : rodeo::handler {
       req.stream_body(std::get<1>(*m), rodeo::nofin);
       return rodeo::ok();
     }
+    if (auto m = rodeo::match<rodeo::timeout_atom, int>(msg))
+      return rodeo::ok(std::chrono::milliseconds{std::get<1>(*m)});
     return rodeo::ok();
   }
   void terminate(const caf::error& reason, rodeo::req&) override {
@@ -233,6 +235,22 @@ TEST_CASE("loop handler: the timeout ends the request with 204") {
   client c{srv.port};
   c.send(get("/loop?timeout"));
   REQUIRE(next_handle(probe));
+  auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 204);
+  CHECK(next_text(probe) == "{shutdown,timeout}");
+}
+
+TEST_CASE("loop handler: info can change the loop timeout") {
+  server srv;
+  caf::scoped_actor probe{srv.node.system()};
+  srv.start({{"_", {{"/loop", rodeo::handler_of<loop_h>(caf::actor{probe})}}}});
+  client c{srv.port};
+  c.send(get("/loop"));
+  auto handler = next_handle(probe);
+  REQUIRE(handler);
+  // The loop had no timeout; the handler now sets one of 50 ms.
+  caf::anon_send(handler, rodeo::timeout_atom::value, 50);
   auto r = c.read_response();
   REQUIRE(r);
   CHECK(r->status == 204);

@@ -169,6 +169,7 @@ TEST_CASE("http1 parser: HTTP versions other than 1.0 and 1.1 are 505, garbage 4
   CHECK(status_of("GET / HTTP/0.9\r\nHost: h\r\n\r\n") == 505);
   CHECK(status_of("GET / HTTX/1.1\r\nHost: h\r\n\r\n") == 400);
   CHECK(status_of("GET / HTTP/1.x\r\nHost: h\r\n\r\n") == 400);
+  CHECK(status_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") == 505);
 }
 
 TEST_CASE("http1 parser: CONNECT and TRACE are 501") {

@@ -476,3 +476,22 @@ TEST_CASE("idle_timeout closes a connection on which nothing happens") {
   c.send("GET / HTTP/1.1\r\nHost: h\r\n");
   CHECK(c.closed_by_peer());
 }
+
+TEST_CASE("a client that resets the connection during a large response does not hurt the server") {
+  server srv;
+  srv.start(routes());
+  for (int i = 0; i < 3; ++i) {
+    client c{srv.port};
+    c.send(get("/big"));
+    REQUIRE(c.fill(5s));  // the response started
+    linger l{1, 0};       // close with a reset
+    setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    c.close();
+  }
+  CHECK(eventually([&] { return rodeo::connection_count(srv.node, "test") == 0u; }));
+  client after{srv.port};
+  after.send(get("/"));
+  auto r = after.read_response();
+  REQUIRE(r);
+  CHECK(r->body == "Hello world!");
+}

@@ -2,7 +2,10 @@
 // live route changes.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
 #include <future>
+#include <mutex>
 
 #include "net_support.hpp"
 
@@ -296,4 +299,53 @@ TEST_CASE("stopping the node stops its listeners and closes their connections") 
   }
   CHECK(conn->closed_by_peer());
   CHECK_FALSE(can_connect(port));
+}
+
+TEST_CASE("out of descriptors: the acceptor logs once, backs off and accepts again later") {
+  server srv;
+  srv.start(hello_routes());
+  std::mutex m;
+  std::vector<std::string> logged;
+  struct sink_guard {
+    rodeo::log::sink_fn previous;
+    ~sink_guard() { rodeo::log::set_sink(previous); }
+  } guard{rodeo::log::set_sink([&](rodeo::log::level, std::string_view text) {
+    std::lock_guard<std::mutex> g{m};
+    logged.emplace_back(text);
+  })};
+  auto failures = [&] {
+    std::lock_guard<std::mutex> g{m};
+    return std::count_if(logged.begin(), logged.end(),
+                         [](auto& s) { return s.find("accept failed") != std::string::npos; });
+  };
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  // No descriptor can be created from here on: the lowest free number is at the limit.
+  int probe_fd = ::dup(0);
+  REQUIRE(probe_fd >= 0);
+  ::close(probe_fd);
+  rlimit old{};
+  getrlimit(RLIMIT_NOFILE, &old);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(probe_fd);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(srv.port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  bool reported = eventually([&] { return failures() > 0; });
+  setrlimit(RLIMIT_NOFILE, &old);
+  REQUIRE(connected);
+  CHECK(reported);
+  std::string request = get("/");
+  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size()));
+  pollfd p{fd, POLLIN, 0};
+  CHECK(::poll(&p, 1, 5000) == 1);
+  char buf[512];
+  auto n = ::recv(fd, buf, sizeof buf, 0);
+  CHECK(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0).rfind("HTTP/1.1 200", 0) == 0);
+  ::close(fd);
+  CHECK(failures() == 1);
 }

@@ -10,7 +10,8 @@
 // commands. compress_h (gzip) can be put in front of it.
 //
 // Messages between a request actor and its connection:
-//   request actor -> connection   stream_message{streamid, op}   (op: response, data, read_body...)
+//   request actor -> connection   stream_message{streamid, op}   (op: response, data, read_body,
+//                                                                  stop when it ends unanswered)
 //   connection -> request actor   client_gone_atom                (the client went away)
 //   read_body and acknowledged data are CAF requests: the connection answers with a body_chunk or
 //   caf::ok_atom once the bytes are read, or written / queued below the output watermark.
@@ -78,9 +79,13 @@ struct trailers {
 struct flow {
   size_t size = 0;
 };
-/// A process working for the stream: monitored; its exit reaches info() as a caf::down_msg.
+/// A process working for the stream. Monitored by the protocol (its exit reaches info() as a
+/// caf::down_msg) unless `monitor` is false: the stream handler then reports the exit itself
+/// (stream_h reports only abnormal exits, through stream_info, saving a message per request).
+/// Either way the process is told client_gone_atom when the connection ends under it.
 struct spawn {
   caf::actor pid;
+  bool monitor = true;
 };
 /// Sends this response if none was sent yet (errors found by stream handlers).
 struct error_response {
@@ -117,7 +122,7 @@ struct read_body_op {
 struct stream_message {
   uint64_t streamid = 0;
   std::variant<cmd::inform, cmd::response, cmd::response_headers, cmd::data, cmd::trailers,
-               cmd::switch_protocol, read_body_op>
+               cmd::switch_protocol, cmd::stop, read_body_op>
       op;
 };
 

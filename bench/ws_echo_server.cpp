@@ -96,7 +96,8 @@ class server {
           continue;
         }
         if (c->dead) continue;
-        if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(*c);
+        if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+          on_readable(*c, events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
         if (!c->dead) flush(*c);
       }
       // Freed after the batch: a later event of the same batch may still point at a closed conn.
@@ -134,13 +135,15 @@ class server {
     all_.erase(it);
   }
 
-  void on_readable(conn& c) {
+  /// A short read means the socket is drained (epoll(7)); after a hang-up it reads to the end.
+  void on_readable(conn& c, bool hangup) {
     char buf[65536];
     bool eof = false;
     for (;;) {
       ssize_t n = read(c.fd, buf, sizeof buf);
       if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < sizeof buf && !hangup) break;
         continue;
       }
       if (n == 0)

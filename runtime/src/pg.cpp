@@ -1,5 +1,7 @@
 #include "rodeo/pg.hpp"
 
+#include <algorithm>
+
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/message_id.hpp>
@@ -72,7 +74,10 @@ std::vector<caf::actor> process_groups::members(const std::string& group) const 
 std::vector<std::string> process_groups::which_groups() const {
   std::lock_guard<std::mutex> guard{table_->mutex};
   std::vector<std::string> result;
-  for (auto& [name, members] : table_->groups) result.push_back(name);
+  for (auto& [name, members] : table_->groups)
+    if (std::any_of(members.begin(), members.end(),
+                    [](auto& m) { return !detail::is_terminated(m.second.first); }))
+      result.push_back(name);
   return result;
 }
 

@@ -84,3 +84,14 @@ void log_terminate_failure(caf::local_actor* self, std::exception_ptr eptr) {
 }
 
 }  // namespace rodeo::detail
+
+namespace rodeo {
+
+void send_exit(const caf::actor& dest, caf::error reason) {
+  if (!dest) return;
+  // The source is the destination itself, as in caf::anon_send_exit: there is no sender.
+  dest->enqueue(nullptr, caf::make_message_id(),
+                caf::make_message(caf::exit_msg{dest.address(), std::move(reason)}), nullptr);
+}
+
+}  // namespace rodeo

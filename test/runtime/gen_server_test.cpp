@@ -126,7 +126,7 @@ TEST_CASE("gen_server cast reaches handle_cast and gets no reply") {
   await_end(self);
 }
 
-TEST_CASE("gen_server handle_info gets every other message, down messages included") {
+TEST_CASE("gen_server handle_info gets every other message including down messages") {
   log_capture logs;
   rodeo::node n;
   caf::scoped_actor self{n.system()};
@@ -218,7 +218,7 @@ TEST_CASE("gen_server replies later through a response promise") {
   await_end(self);
 }
 
-TEST_CASE("gen_server: a call no handler matches fails, and the server lives on") {
+TEST_CASE("gen_server: a call no handler matches fails and the server lives on") {
   log_capture logs;
   rodeo::node n;
   caf::scoped_actor self{n.system()};
@@ -265,7 +265,7 @@ TEST_CASE(
   CHECK(reports[0].find("(counter)") != std::string::npos);
 }
 
-TEST_CASE("gen_server: an exception in init ends the server with {crash,\"what\"}") {
+TEST_CASE("gen_server: an exception in init ends the server with the crash reason") {
   log_capture logs;
   rodeo::node n;
   caf::scoped_actor self{n.system()};

@@ -25,7 +25,7 @@ bool contains(const std::vector<caf::actor>& xs, const caf::actor& x) {
 
 }  // namespace
 
-TEST_CASE("pg join adds a member, leave removes it") {
+TEST_CASE("pg join adds a member and leave removes it") {
   rodeo::node n;
   caf::scoped_actor self{n.system()};
   auto& groups = n.groups();

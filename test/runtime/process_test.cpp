@@ -132,7 +132,7 @@ TEST_CASE("monitoring an actor that is already dead delivers a down message at o
   CHECK(rodeo::reason::is_shutdown(await_down(self, a)));
 }
 
-TEST_CASE("an exception in a handler becomes the exit reason {crash,\"what\"}") {
+TEST_CASE("an exception in a handler becomes the crash exit reason") {
   log_capture quiet;
   rodeo::node n;
   caf::scoped_actor self{n.system()};
@@ -147,7 +147,7 @@ TEST_CASE("an exception in a handler becomes the exit reason {crash,\"what\"}") 
   CHECK(rodeo::reason::to_string(reason) == "{crash,\"boom\"}");
 }
 
-TEST_CASE("an exception while an actor starts becomes the exit reason {crash,\"what\"}") {
+TEST_CASE("an exception while an actor starts becomes the crash exit reason") {
   log_capture quiet;
   rodeo::node n;
   caf::scoped_actor self{n.system()};

@@ -74,7 +74,7 @@ TEST_CASE("an actor has at most one name") {
   await_down(self, a);
 }
 
-TEST_CASE("an invalid handle, an empty name or a dead actor cannot be registered") {
+TEST_CASE("an invalid handle or an empty name or a dead actor cannot be registered") {
   rodeo::node n;
   caf::scoped_actor self{n.system()};
   auto a = rodeo::spawn_monitor(self.ptr(), idle);

@@ -6,7 +6,8 @@
 //     rodeo::node n{argc, argv};            // --scheduler.max-threads=4, rodeo.ini, ...
 //     if (n.config().cli_helptext_printed) return 0;
 //     auto app = rodeo::start_application(n, my_tree);   // supervision/
-//     return n.run();                       // blocks until SIGINT/SIGTERM, then stops cleanly
+//     n.run();                              // blocks until SIGINT/SIGTERM, then stops cleanly
+//     return 0;
 //   }
 #include <functional>
 #include <memory>

@@ -29,6 +29,10 @@ namespace detail {
 /// their make_behavior().
 void init_process(caf::scheduled_actor* self);
 
+/// Leads the arguments of every spawn: CAF 0.17 dereferences a null argument tuple when a
+/// function-based actor is spawned without arguments (undefined behaviour that UBSan reports).
+struct spawn_token {};
+
 template <class F, class List>
 struct process_fun;
 
@@ -36,7 +40,7 @@ template <class F, class Self, class... Args>
 struct process_fun<F, caf::detail::type_list<Self, Args...>> {
   static_assert(std::is_pointer_v<Self>, "a process function takes its self pointer first");
   F fun;
-  auto operator()(Self self, Args... args) {
+  auto operator()(Self self, spawn_token, Args... args) {
     init_process(self);
     return fun(self, std::forward<Args>(args)...);
   }
@@ -54,19 +58,22 @@ auto wrap(F fun) {
 /// caf::detached, caf::hidden, ...
 template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 auto spawn(caf::actor_system& sys, F fun, Ts&&... xs) {
-  return sys.spawn<Os>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+  return sys.spawn<Os>(detail::wrap(std::move(fun)), detail::spawn_token{},
+                       std::forward<Ts>(xs)...);
 }
 
 template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 auto spawn(caf::local_actor* parent, F fun, Ts&&... xs) {
-  return parent->spawn<Os>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+  return parent->spawn<Os>(detail::wrap(std::move(fun)), detail::spawn_token{},
+                           std::forward<Ts>(xs)...);
 }
 
 /// spawn_link: the child is linked to `parent`. CAF links right after the spawn; a child that died
 /// before still sends `parent` its exit signal, so the outcome is Erlang's atomic spawn_link.
 template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 auto spawn_link(caf::local_actor* parent, F fun, Ts&&... xs) {
-  return parent->spawn<Os + caf::linked>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+  return parent->spawn<Os + caf::linked>(detail::wrap(std::move(fun)), detail::spawn_token{},
+                                         std::forward<Ts>(xs)...);
 }
 
 /// spawn_monitor: `parent` receives a caf::down_msg when the child dies. With caf::lazy_init the
@@ -74,7 +81,13 @@ auto spawn_link(caf::local_actor* parent, F fun, Ts&&... xs) {
 /// be dead by the time the monitor is placed; the down message still comes).
 template <caf::spawn_options Os = caf::no_spawn_options, class F, class... Ts>
 auto spawn_monitor(caf::local_actor* parent, F fun, Ts&&... xs) {
-  return parent->spawn<Os + caf::monitored>(detail::wrap(std::move(fun)), std::forward<Ts>(xs)...);
+  return parent->spawn<Os + caf::monitored>(detail::wrap(std::move(fun)), detail::spawn_token{},
+                                            std::forward<Ts>(xs)...);
 }
+
+/// Erlang's exit(Pid, Reason) from outside any actor, with any reason ({shutdown, R} included;
+/// caf::anon_send_exit takes only CAF's exit_reason codes). Inside an actor:
+/// self->send_exit(dest, reason).
+void send_exit(const caf::actor& dest, caf::error reason);
 
 }  // namespace rodeo

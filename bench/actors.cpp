@@ -67,9 +67,6 @@ class arrivals {
   uint64_t reached_at_ = 0;
 };
 
-// CAF 0.17's spawn dereferences a null argument tuple when an actor function takes nothing but its
-// self pointer (UBSan stops there), so every actor function here takes its counters as arguments.
-
 /// Quits in its init: what "spawn+exit" costs.
 caf::behavior quitter(caf::event_based_actor* self, arrivals* exited) {
   self->attach_functor([exited] { exited->arrive(); });

@@ -314,9 +314,13 @@ class load {
       if (next == conns_.size() && connecting_ == 0) return true;
       poll(10);
     }
-    for (size_t i = first; i < conns_.size(); ++i)
+    for (size_t i = first; i < next; ++i)
       if (conns_[i]->st == state::connecting || conns_[i]->st == state::handshake)
         fail(*conns_[i], "not open before the open timeout");
+    for (size_t i = next; i < conns_.size(); ++i) {
+      conns_[i]->st = state::done;  // never started
+      ++failures_;
+    }
     return false;
   }
 

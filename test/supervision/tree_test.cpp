@@ -194,7 +194,7 @@ TEST_CASE("applications stop in reverse start order when the node stops") {
   CHECK(log->since(mark) == strings{"stop:two:shutdown", "stop:one:shutdown"});
 }
 
-TEST_CASE("stop_application stops the tree; an application name is unique per node") {
+TEST_CASE("stop_application stops the tree, and an application name is unique per node") {
   captured_log quiet;
   auto log = std::make_shared<event_log>();
   rodeo::node n;
@@ -237,4 +237,64 @@ TEST_CASE("a permanent application whose tree exits stops the node") {
   if (!returned) n.request_stop();  // do not leave the thread blocked
   CHECK(returned);
   CHECK(running.get() == 0);
+}
+
+// The README's example, kept compiling and running here.
+namespace readme {
+
+using namespace std::chrono_literals;
+
+caf::behavior cache(caf::event_based_actor*, std::size_t capacity) {
+  return {[=](rodeo::data_atom, const std::string& key) {
+    return "value of " + key + " (of " + std::to_string(capacity) + ")";
+  }};
+}
+
+caf::behavior session(caf::event_based_actor*, int user) {
+  return {[=](rodeo::data_atom) {
+    return user;
+  }};
+}
+
+rodeo::supervisor_spec shop_tree() {
+  return {.flags = {.strategy = rodeo::strategy::one_for_one, .intensity = 3, .period = 10s},
+          .children = {
+              {.id = "cache",
+               .start =
+                   [](caf::actor_system& sys) {
+                     return rodeo::spawn(sys, cache, std::size_t{1000});
+                   }},
+              rodeo::supervisor_child(
+                  "sessions",
+                  {.flags = {.strategy = rodeo::strategy::simple_one_for_one},
+                   .children = {{.id = "session",
+                                 .start =
+                                     [](caf::actor_system& sys, const caf::message& args) {
+                                       return rodeo::spawn(sys, session, args.get_as<int>(0));
+                                     },
+                                 .restart = rodeo::restart_type::temporary,
+                                 .shutdown = 2s}}}),
+          }};
+}
+
+}  // namespace readme
+
+TEST_CASE("the README example: an application with a worker and a sub-supervisor") {
+  captured_log quiet;
+  rodeo::node n;
+  auto shop = rodeo::start_application(n, "shop", readme::shop_tree());
+  REQUIRE(shop);
+  auto sessions = child_of(*shop, "sessions");
+  REQUIRE(sessions);
+  auto session = rodeo::start_child(sessions, caf::make_message(42));
+  REQUIRE(session);
+  caf::scoped_actor self{n.system()};
+  self->request(*session, wait_limit, rodeo::data_atom::value)
+      .receive([](int user) { CHECK(user == 42); },
+               [](caf::error& err) { FAIL(caf::to_string(err)); });
+  self->request(child_of(*shop, "cache"), wait_limit, rodeo::data_atom::value, std::string{"k"})
+      .receive([](const std::string& v) { CHECK(v == "value of k (of 1000)"); },
+               [](caf::error& err) { FAIL(caf::to_string(err)); });
+  n.stop();
+  CHECK(wait_down(n.system(), *session, std::chrono::milliseconds{0}));
 }

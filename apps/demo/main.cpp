@@ -8,6 +8,7 @@
 //   GET  /poll               long poll: the next /broadcast body, or 204 after 30 s
 //   POST /broadcast          delivers its body to every waiting /poll; answers the count
 //   GET  /crash              the handler throws: 500, and the connection stays usable
+//   GET  /inline             "Hello world!" from the inline fast path (no request actor)
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -179,6 +180,7 @@ int main(int argc, char** argv) {
            {"/poll", rodeo::handler_of<poll_h>()},
            {"/broadcast", rodeo::handler_of<broadcast_h>()},
            {"/crash", rodeo::handler_of<crash_h>()},
+           {"/inline", rodeo::run_inline(rodeo::handler_of<hello_h>())},
        }},
   }));
   auto info = rodeo::start_clear(node, "http", {.ip = host, .port = static_cast<uint16_t>(port)},

@@ -74,6 +74,8 @@ struct request_init {
   caf::actor conn;
   std::shared_ptr<const rodeo::env> env;
   std::shared_ptr<const protocol_options> opts;
+  // Set when stream_h already routed the request (default middlewares): the router skips it.
+  std::shared_ptr<route_match<handler_ref>> routed;
 };
 
 using loop_timeout_atom = caf::atom_constant<caf::atom("looptmo")>;
@@ -84,6 +86,12 @@ class request_process {
   request_process(caf::event_based_actor* self, request_init init)
       : self_(self), init_(std::move(init)), req_(this, self, init_.conn, init_.req) {
     env_.shared = init_.env;
+    if (auto& m = init_.routed) {
+      env_.handler = m->handler;
+      req_.bindings_ = std::move(m->bindings);
+      req_.host_info_ = std::move(m->host_info);
+      req_.path_info_ = std::move(m->path_info);
+    }
   }
 
   caf::behavior start() {
@@ -280,6 +288,7 @@ caf::behavior request_actor(caf::stateful_actor<request_state>* self, request_in
 class router_mw final : public middleware {
  public:
   middleware_result execute(req& r, request_env& e) const override {
+    if (e.handler) return middleware_result::ok;  // routed by stream_h already
     const rodeo::dispatch* d = e.shared ? e.shared->dispatch.get() : nullptr;
     if (!d) {
       r.reply(404, {{"content-length", "0"}}, {});
@@ -324,8 +333,18 @@ req::req(detail::request_process* p, caf::event_based_actor* self, caf::actor co
          std::shared_ptr<const rodeo::request> r)
     : proc_(p), self_(self), conn_(std::move(conn)), r_(std::move(r)) {}
 
+req::req(caf::event_based_actor* conn_self, std::shared_ptr<const rodeo::request> r, commands* out)
+    : proc_(nullptr),
+      inline_out_(out),
+      self_(conn_self),
+      conn_(caf::actor_cast<caf::actor>(conn_self)),
+      r_(std::move(r)) {}
+
 void req::send_op(auto&& op) {
-  self_->send(conn_, stream_message{r_->streamid, std::forward<decltype(op)>(op)});
+  if (inline_out_)
+    inline_out_->emplace_back(std::forward<decltype(op)>(op));
+  else
+    self_->send(conn_, stream_message{r_->streamid, std::forward<decltype(op)>(op)});
 }
 
 caf::actor req::handle() const {
@@ -392,6 +411,7 @@ void req::read_body(const read_body_opts& opts, body_callback cb) {
     cb(*this, std::string{}, fin);
     return;
   }
+  if (inline_out_) throw std::logic_error("an inline handler cannot read the request body");
   proc_->begin_async();
   auto timeout = opts.timeout.value_or(opts.period + std::chrono::seconds{1});
   self_
@@ -580,6 +600,10 @@ void req::stream_body(std::string data, is_fin f) {
   ensure_streaming("stream_body");
   if (data.empty() && f == nofin) return;
   if (f == fin) sent_ = resp_state::sent;
+  if (inline_out_) {
+    send_op(cmd::data{f, std::move(data), {}});
+    return;
+  }
   proc_->begin_async();
   self_
       ->request(conn_, caf::infinite,
@@ -615,8 +639,25 @@ class stream_h_impl final : public stream_handler {
     id_ = id;
     expect_ = ctx.expect_continue;
     body_fin_ = !ctx.req->has_body;
+    // With the default middlewares the route is known here: a missing route is answered at once,
+    // an inline handler runs here, and the request actor does not route again.
+    std::shared_ptr<route_match<handler_ref>> routed;
+    if (default_middlewares(*ctx.opts) && ctx.env && ctx.env->dispatch) {
+      auto m = ctx.env->dispatch->match(ctx.req->host, ctx.req->path);
+      if (!m) {
+        inline_ = true;
+        out.emplace_back(cmd::response{m.http_status(), {{"content-length", "0"}}, {}});
+        return;
+      }
+      if (m.handler->is_inline()) {
+        run_inline(ctx, m, out);
+        return;
+      }
+      routed = std::make_shared<route_match<handler_ref>>(std::move(m));
+    }
     auto conn = caf::actor_cast<caf::actor>(self_);
-    pid_ = rodeo::spawn(self_, request_actor, request_init{ctx.req, conn, ctx.env, ctx.opts});
+    pid_ = rodeo::spawn(self_, request_actor,
+                        request_init{ctx.req, conn, ctx.env, ctx.opts, std::move(routed)});
     // A crash (or a kill) reaches the stream as a down_msg; a normal end needs no message, the
     // request actor ends its stream itself.
     caf::actor_cast<caf::abstract_actor*>(pid_)->attach_functor(
@@ -628,6 +669,7 @@ class stream_h_impl final : public stream_handler {
   }
 
   void data(uint64_t, is_fin f, std::string& bytes, commands& out) override {
+    if (inline_) return;  // nobody reads it
     if (buf_.empty())
       buf_.swap(bytes);
     else
@@ -706,8 +748,53 @@ class stream_h_impl final : public stream_handler {
     body_rp_ = caf::response_promise{};
   }
 
+  static bool default_middlewares(const protocol_options& o) {
+    static const middleware* router = router_middleware().get();
+    static const middleware* handler = handler_middleware().get();
+    return o.middlewares.size() == 2 && o.middlewares[0].get() == router &&
+           o.middlewares[1].get() == handler;
+  }
+
+  // The inline fast path (run_inline): the handler runs here, its operations become commands.
+  void run_inline(stream_context& ctx, route_match<handler_ref>& m, commands& out) {
+    inline_ = true;
+    req r{self_, ctx.req, &out};
+    r.bindings_ = std::move(m.bindings);
+    r.host_info_ = std::move(m.host_info);
+    r.path_info_ = std::move(m.path_info);
+    std::unique_ptr<handler> h;
+    auto terminate = [&](const caf::error& reason) {
+      if (!h) return;
+      auto gone = std::move(h);
+      try {
+        gone->terminate(reason, r);
+      } catch (...) {
+      }
+    };
+    try {
+      h = m.handler->make();
+      if (h->init(r).what() == handler_result::kind::loop)
+        throw std::logic_error("an inline handler cannot loop (use a request actor)");
+      auto done = std::move(h);
+      done->terminate(caf::error{}, r);
+    } catch (const http_error& e) {
+      if (r.has_sent_resp() == req::resp_state::none)
+        out.emplace_back(cmd::response{e.status(), {{"content-length", "0"}}, {}});
+      terminate(reason::shutdown("request_error"));
+    } catch (const std::exception& e) {
+      auto& q = *ctx.req;
+      auto what =
+          q.method + " " + q.host + q.path + " (listener " + q.ref + ", inline): " + e.what();
+      log::error("CRASH REPORT inline handler crashed: ", what);
+      out.emplace_back(cmd::error_response{500, {{"content-length", "0"}}, {}});
+      terminate(reason::crash(what));
+    }
+    if (r.has_sent_resp() != req::resp_state::sent) out.emplace_back(cmd::stop{});
+  }
+
   caf::event_based_actor* self_ = nullptr;
   uint64_t id_ = 0;
+  bool inline_ = false;
   caf::actor pid_;
   bool expect_ = false;
   bool body_fin_ = false;

@@ -512,3 +512,53 @@ TEST_CASE("compress_h gzips large bodies for clients that accept gzip") {
   auto small = curl(srv.port, "-D - --compressed -o /dev/null", "/small");
   CHECK(small.out.find("content-encoding") == std::string::npos);
 }
+
+TEST_CASE("run_inline: the handler runs in the connection actor and answers at once") {
+  server srv;
+  srv.start({{"_",
+              {{"/inline", rodeo::run_inline([](rodeo::req& req) {
+                  req.reply(200, {},
+                            req.handle() == req.conn() ? "in the connection" : "elsewhere");
+                })},
+               {"/inline-204", rodeo::run_inline([](rodeo::req&) {})}}}});
+  client c{srv.port};
+  for (int i = 0; i < 3; ++i) {
+    c.send(get("/inline"));
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->body == "in the connection");
+  }
+  c.send(get("/inline-204"));
+  auto none = c.read_response();
+  REQUIRE(none);
+  CHECK(none->status == 204);
+}
+
+TEST_CASE(
+    "run_inline: a crash answers 500, a request error its status, and the connection goes on") {
+  server srv;
+  srv.start({{"_",
+              {{"/boom", rodeo::run_inline([](rodeo::req&) -> rodeo::handler_result {
+                  throw std::runtime_error("inline boom");
+                })},
+               {"/qs", rodeo::run_inline([](rodeo::req& req) {
+                  req.match_qs({{"n", {rodeo::constraint::int_()}}});
+                  req.reply(200, {});
+                })},
+               {"/", rodeo::run_inline([](rodeo::req& req) { req.reply(200, {}, "ok"); })}}}});
+  client c{srv.port};
+  c.send(get("/boom"));
+  auto crashed = c.read_response();
+  REQUIRE(crashed);
+  CHECK(crashed->status == 500);
+  c.send(get("/qs?n=x"));
+  auto bad = c.read_response();
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  c.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello" + get("/"));
+  for (int i = 0; i < 2; ++i) {
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->body == "ok");
+  }
+}

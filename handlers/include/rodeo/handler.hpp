@@ -118,10 +118,24 @@ class handler_ref {
 
   std::unique_ptr<handler> make() const { return factory_->make(); }
   explicit operator bool() const noexcept { return static_cast<bool>(factory_); }
+  /// See run_inline().
+  bool is_inline() const noexcept { return inline_; }
 
  private:
+  friend handler_ref run_inline(handler_ref h);
   std::shared_ptr<const handler_factory> factory_;
+  bool inline_ = false;
 };
+
+/// The inline fast path: the handler runs inside the connection actor, without a request actor
+/// (no spawn, no messages). For handlers that answer at once from the request head: init() must
+/// reply (or not: 204) and return ok() or stop(); it cannot loop or read a body (the body is
+/// discarded), and req.self()/req.handle() are the connection actor. It applies with the
+/// default middlewares (router, handler); with others the handler runs in a request actor.
+inline handler_ref run_inline(handler_ref h) {
+  h.inline_ = true;
+  return h;
+}
 
 /// A handler class H, constructed per request from copies of `args` (Cowboy's route Opts).
 template <class H, class... Args>

@@ -29,6 +29,7 @@
 #include "rodeo/qs.hpp"
 #include "rodeo/router.hpp"
 #include "rodeo/sse.hpp"
+#include "rodeo/stream_handler.hpp"
 
 namespace rodeo {
 
@@ -36,6 +37,7 @@ namespace detail {
 class request_process;
 class router_mw;
 class handler_mw;
+class stream_h_impl;
 }  // namespace detail
 
 /// Thrown to answer the request with `status` (Cowboy's request errors).
@@ -178,14 +180,19 @@ class req {
   friend class detail::request_process;
   friend class detail::router_mw;
   friend class detail::handler_mw;
+  friend class detail::stream_h_impl;
   req(detail::request_process* p, caf::event_based_actor* self, caf::actor conn,
       std::shared_ptr<const rodeo::request> r);
+  // An inline request (run_inline): operations become commands in `out`, which the connection
+  // runs when the handler returned.
+  req(caf::event_based_actor* conn_self, std::shared_ptr<const rodeo::request> r, commands* out);
   void send_op(auto&& op);
   void ensure_streaming(std::string_view what) const;
   void collect_body(read_body_opts opts, std::string acc,
                     std::function<void(req&, std::string)> done);
 
   detail::request_process* proc_;
+  commands* inline_out_ = nullptr;
   caf::event_based_actor* self_;
   caf::actor conn_;
   std::shared_ptr<const rodeo::request> r_;

@@ -6,9 +6,11 @@
 //   POST /echo-body          the request body back (chunked and 100-continue work)
 //   GET  /events             server-sent events, "data: tick N" every second
 //   GET  /poll               long poll: the next /broadcast body, or 204 after 30 s
-//   POST /broadcast          delivers its body to every waiting /poll; answers the count
+//   POST /broadcast          delivers its body to every waiting /poll and every /ws session;
+//                            answers the count
 //   GET  /crash              the handler throws: 500, and the connection stays usable
 //   GET  /inline             "Hello world!" from the inline fast path (no request actor)
+//   GET  /ws, /echo, /chat   WebSocket: see ws.hpp (--ws-max-frame-size N raises the 1 MiB limit)
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -19,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rodeo/rodeo.hpp"
+#include "ws.hpp"
 
 namespace {
 
@@ -134,8 +137,9 @@ struct broadcast_h : rodeo::handler {
     req.read_body([this, acc](rodeo::req& r, std::string data, rodeo::is_fin fin) {
       *acc += data;
       if (fin == rodeo::nofin) return collect(r, acc);
-      auto& groups = rodeo::node::of(r.self()->system()).groups();
-      auto n = groups.send("poll", rodeo::reply_atom::value, *acc);
+      auto& node = rodeo::node::of(r.self()->system());
+      auto n = node.groups().send("poll", rodeo::reply_atom::value, *acc);
+      n += rodeo_demo::ws_broadcast(node, *acc);
       r.reply(200, {{"content-type", "text/plain"}}, std::to_string(n));
     });
   }
@@ -152,6 +156,7 @@ struct crash_h : rodeo::handler {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   int port = 8080;
+  rodeo_demo::ws_settings ws;
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -161,8 +166,13 @@ int main(int argc, char** argv) {
       port = std::atoi(a.c_str() + 7);
     } else if (a.rfind("--host=", 0) == 0) {
       host = a.substr(7);
+    } else if (a == "--ws-max-frame-size" && i + 1 < argc) {
+      ws.max_frame_size = std::strtoull(argv[++i], nullptr, 10);
+    } else if (a.rfind("--ws-max-frame-size=", 0) == 0) {
+      ws.max_frame_size = std::strtoull(a.c_str() + 20, nullptr, 10);
     } else if (a == "--help" || a == "-h") {
-      std::cout << "usage: rodeo-demo [--host 127.0.0.1] [--port 8080] [--caf.* options]\n";
+      std::cout << "usage: rodeo-demo [--host 127.0.0.1] [--port 8080] "
+                   "[--ws-max-frame-size 1048576] [--caf.* options]\n";
       return 0;
     } else {
       rest.push_back(argv[i]);
@@ -170,19 +180,19 @@ int main(int argc, char** argv) {
   }
   rodeo::node node{static_cast<int>(rest.size()), rest.data()};
   rodeo::protocol_options proto;
-  proto.env.dispatch = std::make_shared<const rodeo::dispatch>(rodeo::compile(rodeo::route_list{
-      {"_",
-       {
-           {"/", rodeo::handler_of<hello_h>()},
-           {"/auth/:token/:user", rodeo::handler_of<auth_h>()},
-           {"/echo-body", rodeo::handler_of<echo_h>()},
-           {"/events", rodeo::handler_of<events_h>()},
-           {"/poll", rodeo::handler_of<poll_h>()},
-           {"/broadcast", rodeo::handler_of<broadcast_h>()},
-           {"/crash", rodeo::handler_of<crash_h>()},
-           {"/inline", rodeo::run_inline(rodeo::handler_of<hello_h>())},
-       }},
-  }));
+  std::vector<rodeo::path_rule<rodeo::handler_ref>> paths{
+      {"/", rodeo::handler_of<hello_h>()},
+      {"/auth/:token/:user", rodeo::handler_of<auth_h>()},
+      {"/echo-body", rodeo::handler_of<echo_h>()},
+      {"/events", rodeo::handler_of<events_h>()},
+      {"/poll", rodeo::handler_of<poll_h>()},
+      {"/broadcast", rodeo::handler_of<broadcast_h>()},
+      {"/crash", rodeo::handler_of<crash_h>()},
+      {"/inline", rodeo::run_inline(rodeo::handler_of<hello_h>())},
+  };
+  for (auto& r : rodeo_demo::ws_routes(ws)) paths.push_back(std::move(r));
+  proto.env.dispatch = std::make_shared<const rodeo::dispatch>(
+      rodeo::compile(rodeo::route_list{{"_", std::move(paths)}}));
   auto info = rodeo::start_clear(node, "http", {.ip = host, .port = static_cast<uint16_t>(port)},
                                  std::move(proto));
   if (!info) {

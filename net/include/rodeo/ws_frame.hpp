@@ -208,6 +208,12 @@ class decoder {
 
   /// True between the first and the last frame of a fragmented message.
   bool in_message() const noexcept { return in_message_; }
+  /// Changes the limits (Cowboy's set_options max_frame_size); they apply from the next frame
+  /// header, and to the inflated size of the message in progress from the next chunk.
+  void set_max_sizes(uint64_t max_frame_size, uint64_t max_message_size) noexcept {
+    opts_.max_frame_size = max_frame_size;
+    opts_.max_message_size = max_message_size;
+  }
   /// Frees the message buffer, and the inflater's zlib state when no context is kept between
   /// messages (call when idle, between messages; views from next() die).
   void shrink() noexcept;

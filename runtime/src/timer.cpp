@@ -91,16 +91,19 @@ caf::behavior interval_timer(caf::event_based_actor* self, state_ptr st, caf::ti
   self->delayed_send(self, interval, tick_atom::value);
   return {
       [self, st, interval](tick_atom) {
+        bool active = false;
         {
           std::lock_guard<std::mutex> guard{st->mutex};
-          if (st->pending) {
+          active = st->pending;
+          if (active) {
             st->dest->enqueue(st->sender, caf::make_message_id(), st->msg, self->context());
             st->due = self->clock().now() + interval;
-            self->delayed_send(self, interval, tick_atom::value);
-            return;
           }
         }
-        self->quit();
+        if (active)
+          self->delayed_send(self, interval, tick_atom::value);
+        else
+          self->quit();
       },
   };
 }

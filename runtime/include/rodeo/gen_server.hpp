@@ -21,8 +21,9 @@
 //   first, it gets the server's self (to send, start timers, trap exits, reply later...). An
 //   exception there ends the server with {crash, what}, like {stop, Reason} from init.
 // - handle_call answers requests (rodeo::call or CAF's request): the handler's return value is the
-//   reply; returning self->make_response_promise() and delivering later is {noreply, State} plus
-//   gen_server:reply. A call no handler matches gets the error caf::sec::unexpected_message.
+//   reply; keeping self->make_response_promise() (return it, or caf::delegated<T>{}) and delivering
+//   later is {noreply, State} plus gen_server:reply. A call no handler matches gets the error
+//   caf::sec::unexpected_message.
 // - handle_cast gets rodeo::cast messages; handle_info everything else, including the
 //   caf::down_msg of monitored actors. Unmatched casts and infos are logged as warnings and
 //   dropped. Each of the three is optional.
@@ -31,7 +32,6 @@
 //   (a call's reply is still sent: {stop, Reason, Reply, State}).
 // - The server is a Rodeo process: crashes become {crash, what} with one crash report.
 #include <chrono>
-#include <concepts>
 #include <exception>
 #include <memory>
 #include <tuple>

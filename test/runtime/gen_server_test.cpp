@@ -246,7 +246,8 @@ TEST_CASE("gen_server: a call to a dead server fails with noproc") {
 }
 
 TEST_CASE(
-    "gen_server: a crash in handle_call fails the call with the crash reason, reported once") {
+    "gen_server: a crash in handle_call fails the call with the crash reason and is reported "
+    "once") {
   log_capture logs;
   rodeo::node n;
   caf::scoped_actor self{n.system()};

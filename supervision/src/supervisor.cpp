@@ -147,9 +147,8 @@ class supervisor_actor : public caf::event_based_actor {
 
   void on_exit() override {
     // An Erlang link's other half: children still alive when the supervisor dies get its exit.
-    auto reason = fail_state() ? fail_state() : caf::make_error(caf::exit_reason::unreachable);
     for (auto& [id, c] : running_)
-      if (c->handle) send_exit(c->handle, reason);
+      if (c->handle) send_exit(c->handle, fail_state());
     // Continuations capture their child: drop them so nothing keeps the children alive.
     auto drop_waits = [](const child_ptr& c) {
       c->on_down = nullptr;
@@ -168,6 +167,7 @@ class supervisor_actor : public caf::event_based_actor {
     dynamic_.clear();
     ack_to_ = nullptr;
     init_ = nullptr;
+    active_reply_ = caf::response_promise{};
     keep_alive_ = nullptr;
   }
 

@@ -6,8 +6,8 @@
 //   rodeo::supervisor_spec tree{
 //     .flags = {.strategy = rodeo::strategy::one_for_one, .intensity = 3, .period = 5s},
 //     .children = {
-//       {.id = "cache", .start = [](caf::actor_system& sys) { return rodeo::spawn(sys, cache); }},
-//       rodeo::supervisor_child("workers", workers_spec),
+//       {.id = "cache", .start = [](caf::actor_system& sys) { return rodeo::spawn(sys, cache, 64);
+//       }}, rodeo::supervisor_child("workers", workers_spec),
 //     }};
 //   auto sup = rodeo::start_supervisor(sys, tree);   // caf::expected<caf::actor>
 //
@@ -18,11 +18,12 @@
 // dies even when it traps exits, so a killed child would take its supervisor with it.)
 //
 // A supervisor stops - children in reverse start order, each as its shutdown spec says, then it
-// exits with the same reason - on an exit signal from its parent (the supervisor that started
-// it), or, when it has no parent (started from a thread or by start_application), on any exit
-// signal whose reason is not `normal`, e.g. `caf::anon_send_exit(sup,
-// caf::exit_reason::user_shutdown)`. It never blocks a thread while it waits for children: it uses
-// monitors and delayed messages.
+// exits with the same reason - on stop_supervisor(), on an exit signal from its parent (the
+// supervisor that started it), or, when it has no parent (started from a thread or by
+// start_application), on any exit signal whose reason is not `normal`, e.g.
+// `caf::anon_send_exit(sup, caf::exit_reason::user_shutdown)`. It never blocks a thread while it
+// waits for children: it uses monitors and delayed messages. A supervisor that is killed has its
+// children killed.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

@@ -184,7 +184,7 @@ void check_rest_last(std::string_view full, const std::vector<segment>& segs) {
 }
 
 // A small vector on the stack for the common case, growing on the heap past N. The inline array
-// is left uninitialized (T is trivial): zeroing it cost more than the whole match.
+// is not zeroed: T is trivial and nothing past size_ is read.
 template <class T, std::size_t N>
 class small_vector {
  public:

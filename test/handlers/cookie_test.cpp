@@ -8,7 +8,7 @@
 
 using pairs = std::vector<std::pair<std::string_view, std::string_view>>;
 
-TEST_CASE("cookie: parse splits name=value pairs on ';'") {
+TEST_CASE("cookie: parse splits name=value pairs on semicolons") {
   CHECK(rodeo::cookie::parse("name=value; name2=value2") ==
         pairs{{"name", "value"}, {"name2", "value2"}});
   CHECK(rodeo::cookie::parse("") == pairs{});
@@ -78,13 +78,12 @@ TEST_CASE("cookie: setcookie writes attributes in cowlib's order") {
     CHECK(setcookie("Customer", "WILE_E_COYOTE", o) ==
           std::string{"Customer=WILE_E_COYOTE"} + text);
   }
-  opts all;
-  all.domain = "d";
-  all.http_only = true;
-  all.max_age = 0;
-  all.path = "/";
-  all.same_site = ss::lax;
-  all.secure = true;
+  opts all{.max_age = 0,
+           .domain = "d",
+           .path = "/",
+           .secure = true,
+           .http_only = true,
+           .same_site = ss::lax};
   CHECK(setcookie("a", "b", all) ==
         "a=b; Domain=d; HttpOnly; Expires=Thu, 01-Jan-1970 00:00:01 GMT; Max-Age=0; Path=/; "
         "SameSite=Lax; Secure");

@@ -32,7 +32,7 @@ TEST_CASE("router: '_' host and '_' path match anything") {
   CHECK(handler_of(r, "x", "not-a-path") == "any");
 }
 
-TEST_CASE("router: literal host and path segments; first match wins") {
+TEST_CASE("router: literal host and path segments, first match wins") {
   auto r = rodeo::compile(routes{
       {"cowboy.example.org", {{"/", "root"}, {"/path/to/resource", "resource"}}},
       {"_", {{"/path/to/resource", "other-host"}, {"/path/to/resource", "never"}}},

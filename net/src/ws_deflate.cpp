@@ -12,8 +12,7 @@
 namespace rodeo::ws {
 namespace {
 
-// --- sec-websocket-extensions syntax (RFC 6455 §9.1)
-// ----------------------------------------------
+// --- sec-websocket-extensions syntax (RFC 6455 §9.1) ---
 
 struct ext_param {
   std::string_view name;
@@ -228,8 +227,7 @@ std::optional<deflate_params> parse_deflate_response(std::string_view value) {
   return p;
 }
 
-// --- deflater
-// ---------------------------------------------------------------------------------------
+// --- deflater ---
 
 deflater::deflater(int level, int mem_level, int window_bits, bool no_context_takeover)
     : level_(std::clamp(level, 0, 9)),
@@ -286,8 +284,7 @@ std::string_view deflater::compress(std::string_view message) {
   return {out_.data(), used};
 }
 
-// --- inflater
-// ---------------------------------------------------------------------------------------
+// --- inflater ---
 
 inflater::inflater(int window_bits, bool no_context_takeover)
     : window_bits_(std::clamp(window_bits, 8, 15)), no_context_takeover_(no_context_takeover) {}

@@ -49,8 +49,7 @@ size_t write_header(char* out, opcode op, uint64_t size, bool fin, bool rsv1, bo
 
 }  // namespace
 
-// --- Encoding
-// -------------------------------------------------------------------------------------
+// --- Encoding ---
 
 size_t write_frame_header(char* out, opcode op, uint64_t payload_size, bool fin,
                           bool rsv1) noexcept {
@@ -171,8 +170,7 @@ encoder::output encoder::encode_close(uint16_t code, std::string_view reason) {
   return encode(opcode::close, buf_);
 }
 
-// --- Decoding
-// -------------------------------------------------------------------------------------
+// --- Decoding ---
 
 decoder::decoder(decoder_options opts) : opts_(std::move(opts)) {
   if (opts_.deflate) {

@@ -61,8 +61,7 @@ std::string deflate_final(std::string_view data) {
 
 }  // namespace
 
-// --- Negotiation
-// ----------------------------------------------------------------------------------
+// --- Negotiation ---
 
 TEST_CASE("deflate: a plain permessage-deflate offer is accepted with default parameters") {
   auto n = negotiate({"permessage-deflate"});
@@ -208,8 +207,7 @@ TEST_CASE("deflate: a client validates the server's answer") {
   CHECK_FALSE(parse_deflate_response("x-other"));
 }
 
-// --- Codec
-// ----------------------------------------------------------------------------------------
+// --- Codec ---
 
 TEST_CASE("deflate: RFC 7692 §7.2.3.1 'Hello' compresses to f2 48 cd c9 c9 07 00") {
   deflater def{6, 8, 15, false};

@@ -74,8 +74,9 @@ std::optional<deflate_negotiation> negotiate_deflate(std::span<const std::string
 /// permessage-deflate response (the client must then fail the connection).
 std::optional<deflate_params> parse_deflate_response(std::string_view value);
 
-/// Compresses whole messages for one direction of one connection. The zlib stream is allocated
-/// on first use, so a connection that never sends a compressed message pays nothing.
+/// Compresses whole messages for one direction of one connection (or, without context
+/// takeover, for all of a thread's connections: see encoder). The zlib stream is allocated on
+/// first use, so a connection that never sends a compressed message pays nothing.
 class deflater {
  public:
   /// window_bits 8..15 (8 is compressed with 9, see the note at the top of this file).

@@ -620,6 +620,12 @@ void req::stream_events(const std::vector<sse::event>& es, is_fin f) {
   stream_body(sse::encode(es), f);
 }
 
+void req::switch_protocol(rodeo::headers hs, std::shared_ptr<protocol_switch> protocol) {
+  if (sent_ != resp_state::none) throw std::logic_error("a response was already sent");
+  sent_ = resp_state::sent;
+  send_op(cmd::switch_protocol{std::move(hs), std::move(protocol)});
+}
+
 void req::stream_trailers(rodeo::headers trailers) {
   ensure_streaming("stream_trailers");
   sent_ = resp_state::sent;

@@ -528,6 +528,10 @@ struct conn_state {
     for (auto& o : orphans) self->demonitor(o);
     orphans.clear();
     ph = phase::closed;
+    // The new protocol needs none of the HTTP/1.1 buffers (an idle WebSocket session stays small).
+    parser.reset();
+    std::vector<std::string>{}.swap(out);
+    std::string{}.swap(body_tmp);
     self->set_exit_handler(nullptr);
     self->set_down_handler(nullptr);
     self->become(up->take_over(self, std::move(hand)));

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "net_support.hpp"
+#include "rodeo/connection.hpp"
 
 using namespace net_test;
 using namespace std::chrono_literals;
@@ -494,4 +495,59 @@ TEST_CASE("a client that resets the connection during a large response does not 
   auto r = after.read_response();
   REQUIRE(r);
   CHECK(r->body == "Hello world!");
+}
+
+namespace {
+
+// A protocol that takes the connection over after the 101 and echoes bytes back.
+struct echo_protocol : rodeo::connection_upgrade {
+  caf::behavior take_over(caf::event_based_actor* self, rodeo::socket_handover h) override {
+    auto st = std::make_shared<rodeo::socket_handover>(std::move(h));
+    self->attach_functor([st] {
+      st->reactor->remove(st->io);
+      ::close(st->fd);
+    });
+    for (auto& o : st->output) ::send(st->fd, o.data(), o.size(), MSG_NOSIGNAL);
+    if (!st->input.empty()) ::send(st->fd, st->input.data(), st->input.size(), MSG_NOSIGNAL);
+    auto echo = [self, st] {
+      st->io->rearm_read();
+      char buf[4096];
+      for (;;) {
+        auto n = ::read(st->fd, buf, sizeof buf);
+        if (n > 0) {
+          ::send(st->fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+          continue;
+        }
+        if (n == 0 || errno != EAGAIN) self->quit();
+        return;
+      }
+    };
+    echo();
+    return {[echo](rodeo::readable_atom) { echo(); },
+            [](rodeo::writable_atom) {
+            }};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("switch_protocol: after the 101 the new protocol owns the connection") {
+  server srv;
+  srv.start({{"_", {{"/upgrade", [](rodeo::req& req) {
+                       req.switch_protocol({{"connection", "upgrade"}, {"upgrade", "echo"}},
+                                           std::make_shared<echo_protocol>());
+                     }}}}});
+  client c{srv.port};
+  c.send("GET /upgrade HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\nearly ");
+  auto r = c.read_response(true);
+  REQUIRE(r);
+  CHECK(r->status == 101);
+  CHECK(r->header_or("upgrade") == "echo");
+  c.send("bytes");
+  CHECK(eventually([&] {
+    c.fill(50ms);
+    return c.buffered() == "early bytes";
+  }));
+  c.close();
+  CHECK(eventually([&] { return rodeo::connection_count(srv.node, "test") == 0u; }));
 }

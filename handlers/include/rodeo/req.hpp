@@ -167,6 +167,9 @@ class req {
   void stream_events(const std::vector<sse::event>& es, is_fin fin);
   /// Trailers: ends the streamed body (sent when the client announced "te: trailers").
   void stream_trailers(rodeo::headers trailers);
+  /// "101 Switching Protocols" with `hs`, then `protocol` takes the connection over (WebSocket;
+  /// see rodeo/connection.hpp). Counts as the response.
+  void switch_protocol(rodeo::headers hs, std::shared_ptr<protocol_switch> protocol);
 
   // -- The request actor -------------------------------------------------------------------------
   /// The request actor (Erlang's self() in a handler): use it for timers and sends.

@@ -5,7 +5,7 @@
 //   int main(int argc, char** argv) {
 //     rodeo::node n{argc, argv};            // --scheduler.max-threads=4, rodeo.ini, ...
 //     if (n.config().cli_helptext_printed) return 0;
-//     auto app = rodeo::start_application(n, my_tree);   // supervision/
+//     auto app = rodeo::start_application(n, "app", my_tree);   // supervision/
 //     n.run();                              // blocks until SIGINT/SIGTERM, then stops cleanly
 //     return 0;
 //   }

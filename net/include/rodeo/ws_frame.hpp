@@ -208,6 +208,9 @@ class decoder {
 
   /// True between the first and the last frame of a fragmented message.
   bool in_message() const noexcept { return in_message_; }
+  /// True between frames with no fragmented message in progress: a decoder without
+  /// permessage-deflate holds nothing then, and may be destroyed and made anew.
+  bool idle() const noexcept { return state_ == state::header && header_len_ == 0 && !in_message_; }
   /// Changes the limits (Cowboy's set_options max_frame_size); they apply from the next frame
   /// header, and to the inflated size of the message in progress from the next chunk.
   void set_max_sizes(uint64_t max_frame_size, uint64_t max_message_size) noexcept {

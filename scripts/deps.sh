@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libcaf-dev node-llhttp libssl-dev zlib1g-dev
   libnghttp2-dev nlohmann-json3-dev catch2 curl python3 python3-websockets python3-h2 nghttp2-client
-  openssl nodejs)
+  openssl nodejs chromium)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk valgrind gnuplot-nox procps)
 fi

@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <malloc.h>
+#include <sys/stat.h>
+
+#include <thread>
 
 #include "../../apps/demo/ws.cpp"
 #include "ws_session_support.hpp"
@@ -128,6 +131,26 @@ TEST_CASE("demo: GET /chat serves the HTML page that connects to /ws") {
   }));
   CHECK(c.buffered().find("new WebSocket(") != std::string::npos);
   CHECK(c.buffered().find("\"/ws\"") != std::string::npos);
+}
+
+TEST_CASE("demo: headless Chromium shows a broadcast on /chat and talks to /ws") {
+  struct stat st {};
+  INFO("chromium is missing: run scripts/deps.sh");
+  REQUIRE(::stat("/usr/bin/chromium", &st) == 0);
+  demo d;
+  std::string out;
+  std::thread browser([&] {
+    out = run("/usr/bin/python3 " RODEO_SOURCE_DIR "/test/websocket/clients/chat_browser.py " +
+                  std::to_string(d.srv.port),
+              110)
+              .out;
+  });
+  // The page's session joined group "ws": broadcast to it.
+  bool up = eventually([&] { return d.srv.node.groups().members("ws").size() == 1; }, 90s);
+  CHECK(up);
+  if (up) CHECK(rodeo_demo::ws_broadcast(d.srv.node, "hello from rodeo") == 1);
+  browser.join();
+  CHECK(out == "connected\nok\n");
 }
 
 // Raw sessions that hold nothing in this process but their descriptor: the RSS they add is the

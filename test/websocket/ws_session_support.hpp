@@ -349,6 +349,7 @@ struct test_h : rodeo::websocket_handler {
   void terminate(const rodeo::ws::terminate_reason& r, const rodeo::request& req) override {
     report("terminate:" + rodeo::ws::to_string(r));
     report("terminate-path:" + req.path);
+    report("terminate-headers:" + std::to_string(req.headers.size()));
   }
 };
 

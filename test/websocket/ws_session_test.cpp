@@ -451,6 +451,30 @@ TEST_CASE("session: a client's close is echoed, then the server closes the TCP c
   }
 }
 
+TEST_CASE(
+    "session: terminate gets the upgrade request without its headers, or what "
+    "req_filter keeps") {
+  fixture f;
+  SECTION("default") {
+    f.start();
+    auto c = f.connect();
+    c->send_close(1000);
+    CHECK(wait_for(f.probe, "terminate-path:") == "terminate-path:/ws");
+    CHECK(wait_for(f.probe, "terminate-headers:") == "terminate-headers:0");
+  }
+  SECTION("req_filter") {
+    handler_cfg cfg;
+    cfg.opts.req_filter = [](const rodeo::request& r) {
+      return r;
+    };
+    f.start(cfg);
+    auto c = f.connect();
+    c->send_close(1000);
+    CHECK(wait_for(f.probe, "terminate-path:") == "terminate-path:/ws");
+    CHECK(wait_for(f.probe, "terminate-headers:") == "terminate-headers:5");
+  }
+}
+
 TEST_CASE("session: a close command waits for the client's close, then closes TCP") {
   fixture f;
   f.start();

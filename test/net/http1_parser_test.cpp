@@ -57,6 +57,13 @@ int status_of(const std::string& input, rodeo::http1::limits l = {}) {
   return parse(input, l).error;
 }
 
+// prefix + n times c + suffix, built by appending.
+std::string with_run(std::string prefix, size_t n, char c, const char* suffix) {
+  prefix.append(n, c);
+  prefix.append(suffix);
+  return prefix;
+}
+
 }  // namespace
 
 TEST_CASE("http1 parser: a simple GET gives its method, path, query, host and headers") {
@@ -151,15 +158,15 @@ TEST_CASE("http1 parser: a method longer than max_method_length is 501") {
 }
 
 TEST_CASE("http1 parser: a request line longer than max_request_line_length is 414") {
-  CHECK(status_of("GET /" + std::string(8000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n") == 414);
-  CHECK(status_of("GET /" + std::string(7900, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+  CHECK(status_of(with_run("GET /", 8000, 'a', " HTTP/1.1\r\nHost: h\r\n\r\n")) == 414);
+  CHECK(status_of(with_run("GET /", 7900, 'a', " HTTP/1.1\r\nHost: h\r\n\r\n")) == 0);
 }
 
 TEST_CASE("http1 parser: header name, value and count limits are 431") {
-  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\n" + std::string(65, 'n') + ": v\r\n\r\n") == 431);
-  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nx: " + std::string(4097, 'v') + "\r\n\r\n") == 431);
+  CHECK(status_of(with_run("GET / HTTP/1.1\r\nHost: h\r\n", 65, 'n', ": v\r\n\r\n")) == 431);
+  CHECK(status_of(with_run("GET / HTTP/1.1\r\nHost: h\r\nx: ", 4097, 'v', "\r\n\r\n")) == 431);
   std::string many = "GET / HTTP/1.1\r\nHost: h\r\n";
-  for (int i = 0; i < 100; ++i) many += "x" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 100; ++i) many.append("x").append(std::to_string(i)).append(": v\r\n");
   CHECK(status_of(many + "\r\n") == 431);
 }
 

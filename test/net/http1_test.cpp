@@ -551,3 +551,34 @@ TEST_CASE("switch_protocol: after the 101 the new protocol owns the connection")
   c.close();
   CHECK(eventually([&] { return rodeo::connection_count(srv.node, "test") == 0u; }));
 }
+
+namespace {
+
+// A stream handler whose early_error marks the error responses the protocol sends.
+class marking_h final : public rodeo::stream_handler_factory {
+ public:
+  std::unique_ptr<rodeo::stream_handler> make() const override {
+    return std::make_unique<rodeo::stream_handler>();
+  }
+  void early_error(uint64_t, const rodeo::request* req, rodeo::cmd::response& resp) const override {
+    resp.headers.set("x-early-error", req ? "with request" : "no request");
+    resp.body = "explained";
+  }
+};
+
+}  // namespace
+
+TEST_CASE("stream handlers' early_error shapes the protocol's error responses") {
+  server srv;
+  srv.start(routes(), [](rodeo::protocol_options& p) {
+    p.stream_handlers.insert(p.stream_handlers.begin(), std::make_shared<marking_h>());
+  });
+  client c{srv.port};
+  c.send("GET / HTTP/1.1\r\n\r\n");
+  auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 400);
+  CHECK(r->header_or("x-early-error") == "no request");
+  CHECK(r->body == "explained");
+  CHECK(c.closed_by_peer());
+}

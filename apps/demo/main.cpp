@@ -11,9 +11,14 @@
 //   GET  /crash              the handler throws: 500, and the connection stays usable
 //   GET  /inline             "Hello world!" from the inline fast path (no request actor)
 //   GET  /ws, /echo, /chat   WebSocket: see ws.hpp (--ws-max-frame-size N raises the 1 MiB limit)
+//
+// --max-connections N|infinity, --request-timeout MS and --idle-timeout MS set Ranch's and
+// Cowboy's options of the same names (defaults 1024, 5000, 60000); bench/run raises them to hold
+// 10,000 idle connections.
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -151,16 +156,49 @@ struct crash_h : rodeo::handler {
   }
 };
 
+// "--name V" or "--name=V": V, advancing i past it; nullopt when argv[i] is another option.
+std::optional<std::string> option_value(const std::string& name, int& i, int argc, char** argv) {
+  std::string a = argv[i];
+  if (a == name && i + 1 < argc) return std::string{argv[++i]};
+  if (a.size() > name.size() && a.compare(0, name.size(), name) == 0 && a[name.size()] == '=')
+    return a.substr(name.size() + 1);
+  return std::nullopt;
+}
+
+// A non-negative decimal count; nullopt when `s` is not one.
+std::optional<uint64_t> parse_count(const std::string& s) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::strtoull(s.c_str(), nullptr, 10);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   int port = 8080;
   rodeo_demo::ws_settings ws;
+  size_t max_connections = rodeo::transport_options{}.max_connections;
+  rodeo::protocol_options proto;
   std::vector<char*> rest{argv[0]};
+  auto bad = [](const std::string& opt, const std::string& v) {
+    std::cerr << "rodeo-demo: " << opt << ": not a count: " << v << "\n";
+    return 2;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if ((a == "--port" || a == "--host") && i + 1 < argc) {
+    if (auto v = option_value("--max-connections", i, argc, argv)) {
+      auto n = parse_count(*v);
+      if (!n && *v != "infinity") return bad("--max-connections", *v);
+      max_connections = n ? static_cast<size_t>(*n) : rodeo::infinity;
+    } else if (auto v = option_value("--request-timeout", i, argc, argv)) {
+      auto n = parse_count(*v);
+      if (!n) return bad("--request-timeout", *v);
+      proto.request_timeout = std::chrono::milliseconds(*n);
+    } else if (auto v = option_value("--idle-timeout", i, argc, argv)) {
+      auto n = parse_count(*v);
+      if (!n) return bad("--idle-timeout", *v);
+      proto.idle_timeout = std::chrono::milliseconds(*n);
+    } else if ((a == "--port" || a == "--host") && i + 1 < argc) {
       (a == "--port" ? (void)(port = std::atoi(argv[++i])) : (void)(host = argv[++i]));
     } else if (a.rfind("--port=", 0) == 0) {
       port = std::atoi(a.c_str() + 7);
@@ -171,15 +209,17 @@ int main(int argc, char** argv) {
     } else if (a.rfind("--ws-max-frame-size=", 0) == 0) {
       ws.max_frame_size = std::strtoull(a.c_str() + 20, nullptr, 10);
     } else if (a == "--help" || a == "-h") {
-      std::cout << "usage: rodeo-demo [--host 127.0.0.1] [--port 8080] "
-                   "[--ws-max-frame-size 1048576] [--caf.* options]\n";
+      std::cout
+          << "usage: rodeo-demo [--host 127.0.0.1] [--port 8080] "
+             "[--ws-max-frame-size 1048576]\n"
+             "                  [--max-connections 1024|N|infinity] [--request-timeout 5000 (ms)]\n"
+             "                  [--idle-timeout 60000 (ms)] [--caf.* options]\n";
       return 0;
     } else {
       rest.push_back(argv[i]);
     }
   }
   rodeo::node node{static_cast<int>(rest.size()), rest.data()};
-  rodeo::protocol_options proto;
   std::vector<rodeo::path_rule<rodeo::handler_ref>> paths{
       {"/", rodeo::handler_of<hello_h>()},
       {"/auth/:token/:user", rodeo::handler_of<auth_h>()},
@@ -193,8 +233,10 @@ int main(int argc, char** argv) {
   for (auto& r : rodeo_demo::ws_routes(ws)) paths.push_back(std::move(r));
   proto.env.dispatch = std::make_shared<const rodeo::dispatch>(
       rodeo::compile(rodeo::route_list{{"_", std::move(paths)}}));
-  auto info = rodeo::start_clear(node, "http", {.ip = host, .port = static_cast<uint16_t>(port)},
-                                 std::move(proto));
+  auto info = rodeo::start_clear(
+      node, "http",
+      {.ip = host, .port = static_cast<uint16_t>(port), .max_connections = max_connections},
+      std::move(proto));
   if (!info) {
     std::cerr << "rodeo-demo: cannot listen on " << host << ":" << port << ": "
               << caf::to_string(info.error()) << "\n";

@@ -253,7 +253,8 @@ class session_timers {
       }
       auto now = clock::now();
       if (heap_.front().at > now) {
-        wake_.wait_until(lock, heap_.front().at);
+        const auto next = heap_.front().at;  // a copy: the heap may move while we wait
+        wake_.wait_until(lock, next);
         continue;
       }
       while (!heap_.empty() && heap_.front().at <= now) {

@@ -73,6 +73,8 @@ async def run(port, profile):
             await dt.wait_for(session, f"{log}.includes('responding to from the browser')",
                               "the answer")
             await dt.call("Browser.close")
+        # Chromium writes its profile while it shuts down: let it finish before the directory goes.
+        await asyncio.to_thread(proc.wait, 20)
         return "ok"
     finally:
         if proc.poll() is None:
@@ -81,7 +83,8 @@ async def run(port, profile):
 
 
 def main():
-    with tempfile.TemporaryDirectory() as profile:  # a fresh profile for every run
+    # A fresh profile for every run; files a killed Chromium's helpers still write are not errors.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         try:
             result = asyncio.run(run(int(sys.argv[1]), profile))
         except Exception as e:  # reported on stdout for the test's message

@@ -230,6 +230,7 @@ int main(int argc, char** argv) {
       {"/crash", rodeo::handler_of<crash_h>()},
       {"/inline", rodeo::run_inline(rodeo::handler_of<hello_h>())},
   };
+  ws.idle_timeout = proto.idle_timeout;
   for (auto& r : rodeo_demo::ws_routes(ws)) paths.push_back(std::move(r));
   proto.env.dispatch = std::make_shared<const rodeo::dispatch>(
       rodeo::compile(rodeo::route_list{{"_", std::move(paths)}}));

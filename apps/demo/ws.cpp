@@ -64,12 +64,13 @@ document.getElementById("form").onsubmit = (e) => {
 
 // /ws: the seed's handler (cowboy_websocket_handler of the DZone article).
 struct ws_h : rodeo::websocket_handler {
-  explicit ws_h(uint64_t max) : max_frame_size(max) {}
-  uint64_t max_frame_size;
+  explicit ws_h(ws_settings s) : settings(s) {}
+  ws_settings settings;
 
   ws::init_result init(rodeo::req&) override {
     ws::options o;
-    o.max_frame_size = max_frame_size;
+    o.max_frame_size = settings.max_frame_size;
+    o.idle_timeout = settings.idle_timeout;
     return ws::upgrade(o);
   }
   ws::commands websocket_init() override {
@@ -85,12 +86,13 @@ struct ws_h : rodeo::websocket_handler {
 
 // /echo: every message back as it came, compressed when the client offered permessage-deflate.
 struct echo_h : rodeo::websocket_handler {
-  explicit echo_h(uint64_t max) : max_frame_size(max) {}
-  uint64_t max_frame_size;
+  explicit echo_h(ws_settings s) : settings(s) {}
+  ws_settings settings;
 
   ws::init_result init(rodeo::req&) override {
     ws::options o;
-    o.max_frame_size = max_frame_size;
+    o.max_frame_size = settings.max_frame_size;
+    o.idle_timeout = settings.idle_timeout;
     o.compress = true;
     return ws::upgrade(o);
   }
@@ -117,8 +119,8 @@ struct chat_h : rodeo::handler {
 
 std::vector<rodeo::path_rule<rodeo::handler_ref>> ws_routes(const ws_settings& settings) {
   return {
-      {"/ws", rodeo::websocket_of<ws_h>(settings.max_frame_size)},
-      {"/echo", rodeo::websocket_of<echo_h>(settings.max_frame_size)},
+      {"/ws", rodeo::websocket_of<ws_h>(settings)},
+      {"/echo", rodeo::websocket_of<echo_h>(settings)},
       {"/chat", rodeo::handler_of<chat_h>()},
   };
 }

@@ -4,6 +4,7 @@
 //               text X; every session joins process group "ws" (POST /broadcast reaches it)
 //   GET /echo   WebSocket echo of text and binary messages, permessage-deflate when offered
 //   GET /chat   a small HTML page that talks to /ws
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -17,6 +18,8 @@ namespace rodeo_demo {
 struct ws_settings {
   /// Largest frame or message accepted on /echo and /ws (--ws-max-frame-size).
   uint64_t max_frame_size = uint64_t{1} << 20;
+  /// A session that received nothing for this long is closed (the demo's --idle-timeout).
+  std::chrono::milliseconds idle_timeout{60000};
 };
 
 /// The routes above.

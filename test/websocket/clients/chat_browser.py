@@ -37,7 +37,8 @@ class DevTools:
                 return reply["result"]
 
     async def evaluate(self, session, expr):
-        r = await self.call("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session)
+        params = {"expression": expr, "returnByValue": True}
+        r = await self.call("Runtime.evaluate", params, session)
         return r["result"].get("value")
 
     async def wait_for(self, session, expr, what, seconds=20):
@@ -62,8 +63,8 @@ async def run(port, profile):
         async with websockets.connect(endpoint, max_size=None) as conn:
             dt = DevTools(conn)
             target = await dt.call("Target.createTarget", {"url": f"http://127.0.0.1:{port}/chat"})
-            session = (await dt.call("Target.attachToTarget",
-                                     {"targetId": target["targetId"], "flatten": True}))["sessionId"]
+            attach = {"targetId": target["targetId"], "flatten": True}
+            session = (await dt.call("Target.attachToTarget", attach))["sessionId"]
             status = "document.getElementById('status').textContent"
             await dt.wait_for(session, f"{status} === 'connected'", "the connection")
             print("connected", flush=True)

@@ -36,7 +36,9 @@ function next(ws) {
 }
 
 function closed(ws) {
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return new Promise((resolve) => {
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
 }
 
 function expect(cond, what) {

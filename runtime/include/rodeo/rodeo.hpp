@@ -1,9 +1,7 @@
 #pragma once
-// The whole public API. Each part also has its own umbrella header (runtime.hpp, ...).
+// The whole public API (link rodeo::rodeo). Each part also has its own umbrella header.
 #include "rodeo/runtime.hpp"
-#if __has_include("rodeo/supervision.hpp")
-#include "rodeo/supervision.hpp"
-#endif
-#if __has_include("rodeo/server.hpp")
 #include "rodeo/server.hpp"
-#endif
+#include "rodeo/supervision.hpp"
+#include "rodeo/listener.hpp"
+#include "rodeo/websocket.hpp"

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "percent.hpp"
 #include "rodeo/http_header.hpp"
 
 namespace rodeo::multipart {
@@ -34,13 +35,6 @@ std::string_view trim(std::string_view s) {
   return http_header::trim_ows(s);
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // RFC 8187 ext-value: charset "'" [ language ] "'" value-chars, decoded to UTF-8.
 std::optional<std::string> decode_ext_value(std::string_view v) {
   auto q1 = v.find('\'');
@@ -56,7 +50,8 @@ std::optional<std::string> decode_ext_value(std::string_view v) {
     unsigned char b;
     if (chars[i] == '%') {
       if (i + 2 >= chars.size()) return std::nullopt;
-      int hi = hex_value(chars[i + 1]), lo = hex_value(chars[i + 2]);
+      int hi = detail::hex_value(static_cast<unsigned char>(chars[i + 1]));
+      int lo = detail::hex_value(static_cast<unsigned char>(chars[i + 2]));
       if (hi < 0 || lo < 0) return std::nullopt;
       b = static_cast<unsigned char>(hi * 16 + lo);
       i += 2;

@@ -2,16 +2,11 @@
 
 #include <array>
 
+#include "percent.hpp"
+
 namespace rodeo::qs {
 
 namespace {
-
-constexpr int hex_value(unsigned char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 constexpr auto plain_table = [] {
   std::array<bool, 256> t{};
@@ -26,27 +21,8 @@ constexpr char hex_digits[] = "0123456789ABCDEF";
 }  // namespace
 
 bool urldecode_to(std::string_view in, std::string& out) {
-  const std::size_t n = in.size();
-  std::size_t i = 0;
-  while (i < n) {
-    std::size_t run = i;
-    while (run < n && in[run] != '%' && in[run] != '+') ++run;
-    out.append(in.data() + i, run - i);
-    i = run;
-    if (i == n) break;
-    if (in[i] == '+') {
-      out.push_back(' ');
-      ++i;
-      continue;
-    }
-    if (i + 2 >= n) return false;
-    int hi = hex_value(in[i + 1]);
-    int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 3;
-  }
-  return true;
+  return detail::percent_decode_append(
+      in, out, [](char) { return true; }, true);
 }
 
 std::optional<std::string> urldecode(std::string_view in) {

@@ -2,16 +2,13 @@
 
 #include <array>
 
+#include "percent.hpp"
+
 namespace rodeo::uri {
 
 namespace {
 
-constexpr int hex_value(unsigned char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using detail::hex_value;
 
 constexpr bool is_alnum(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -175,22 +172,8 @@ bool is_pchar(char c) {
 }
 
 bool percent_decode_to(std::string_view in, std::string& out) {
-  std::size_t i = 0;
-  const std::size_t n = in.size();
-  while (i < n) {
-    std::size_t run = i;
-    while (run < n && is_plain(in[run])) ++run;
-    out.append(in.data() + i, run - i);
-    i = run;
-    if (i == n) break;
-    if (in[i] != '%' || i + 2 >= n) return false;
-    int hi = hex_value(in[i + 1]);
-    int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 3;
-  }
-  return true;
+  return detail::percent_decode_append(
+      in, out, [](char c) { return is_plain(c); }, false);
 }
 
 std::optional<std::string> percent_decode(std::string_view in) {

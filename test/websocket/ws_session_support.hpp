@@ -21,6 +21,7 @@
 
 #include <caf/all.hpp>
 
+#include "loopback.hpp"
 #include "rodeo/rodeo.hpp"
 #include "rodeo/websocket.hpp"
 #include "rodeo/ws_frame.hpp"
@@ -28,7 +29,8 @@
 namespace ws_session_test {
 
 using namespace std::chrono_literals;
-using clock = std::chrono::steady_clock;
+using rodeo_test::clock;
+using rodeo_test::eventually;
 
 /// A node with one listener named "ws" on 127.0.0.1:0.
 class server {
@@ -47,25 +49,7 @@ class server {
   uint16_t port = 0;
 };
 
-/// Waits (bounded) until pred() holds.
-inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = 5s) {
-  auto end = clock::now() + limit;
-  while (clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
-
-struct http_head {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
-  const std::string* header(const std::string& name) const {
-    for (auto& [n, v] : headers)
-      if (n == name) return &v;
-    return nullptr;
-  }
-};
+using rodeo_test::http_head;
 
 /// A received frame or event, data copied.
 struct frame {
@@ -83,33 +67,9 @@ inline std::string upgrade_request(const std::string& path, const std::string& e
 
 /// A blocking client socket speaking WebSocket by hand (masked frames out, a client-role
 /// decoder in).
-class client {
+class client : public rodeo_test::socket_client {
  public:
-  explicit client(uint16_t port, int rcvbuf = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-      throw std::runtime_error("connect failed");
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  ~client() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  client(const client&) = delete;
-  client& operator=(const client&) = delete;
-
-  void send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("send failed");
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-  }
+  using socket_client::socket_client;
 
   /// Sends the upgrade request and reads the response head; the decoder is set up for the
   /// agreed permessage-deflate parameters (if any).
@@ -124,33 +84,6 @@ class client {
       dec_ = rodeo::ws::decoder{o};
     }
     return h;
-  }
-
-  /// One response head (the body, if any, stays in the buffer).
-  http_head read_head(std::chrono::milliseconds limit = 5s) {
-    auto end = clock::now() + limit;
-    size_t pos;
-    while ((pos = buf_.find("\r\n\r\n")) == std::string::npos)
-      if (!fill(end)) return {};
-    http_head r;
-    std::string head = buf_.substr(0, pos);
-    buf_.erase(0, pos + 4);
-    auto line_end = head.find("\r\n");
-    r.status = std::stoi(head.substr(9, 3));
-    size_t at = line_end == std::string::npos ? head.size() : line_end + 2;
-    while (at < head.size()) {
-      auto e = head.find("\r\n", at);
-      if (e == std::string::npos) e = head.size();
-      auto line = head.substr(at, e - at);
-      auto colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      auto value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      r.headers.emplace_back(name, value);
-      at = e + 2;
-    }
-    return r;
   }
 
   /// Sends one masked frame.
@@ -201,47 +134,12 @@ class client {
     }
   }
 
-  /// True when the server closed the TCP connection (EOF or reset) within the limit.
-  bool closed_by_peer(std::chrono::milliseconds limit = 5s) {
-    auto end = clock::now() + limit;
-    while (!eof_)
-      if (!fill(end)) return eof_;
-    return true;
-  }
-
-  /// Nothing arrives within `limit`.
+  /// Nothing arrives within `limit` (nothing buffered either).
   bool quiet_for(std::chrono::milliseconds limit) {
-    if (!buf_.empty()) return false;
-    pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(limit.count())) == 0;
+    return buf_.empty() && socket_client::quiet_for(limit);
   }
-
-  void close() {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  int fd() const { return fd_; }
-  std::string& buffered() { return buf_; }
 
  private:
-  bool fill(clock::time_point end) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - clock::now());
-    if (left.count() <= 0 || eof_) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char buf[65536];
-    auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    buf_.append(buf, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buf_;
-  bool eof_ = false;
   rodeo::ws::decoder dec_{rodeo::ws::decoder_options{rodeo::ws::role::client}};
 };
 

@@ -44,6 +44,7 @@ struct parser::callbacks {
 
   static int on_version_complete(llhttp_t* p) {
     auto& s = self(p);
+    s.version_seen_ = true;
     if (p->http_major != 1 || p->http_minor > 1)
       return s.fail(505, "The HTTP version is not supported.");
     s.line_length_ += 10;  // " HTTP/1.x"
@@ -155,6 +156,8 @@ int parser::on_head_complete() {
   auto* p = llhttp_.get();
   auto& h = head_;
   auto& r = h.req;
+  // llhttp takes a request line without a version for HTTP/0.9; RFC 9112 §2.3 has no such thing.
+  if (!version_seen_) return fail(400, "The request line has no HTTP version.");
   h.version_minor = p->http_minor;
   r.version = p->http_minor == 1 ? "HTTP/1.1" : "HTTP/1.0";
   if (r.method == "CONNECT" || r.method == "TRACE")
@@ -189,7 +192,10 @@ int parser::on_head_complete() {
   }
   if (p->flags & F_CHUNKED) {
     h.chunked = true;
+    head_chunked_ = true;
     r.has_body = true;
+    chunked_ = chunked_decoder{{limits_.max_chunk_extension_length, limits_.max_header_name_length,
+                                limits_.max_header_value_length, limits_.max_headers}};
   } else if (p->flags & F_CONTENT_LENGTH) {
     r.body_length = p->content_length;
     r.has_body = p->content_length > 0;
@@ -231,6 +237,23 @@ bool parser::scan_head(const char* data, size_t size) {
   return true;
 }
 
+// llhttp stops at the end of a chunked request's head; the body is ours, then llhttp starts afresh
+// on the next request.
+step parser::decode_chunked(const char* data, size_t size) {
+  auto [r, used] = chunked_.decode(data, size, body_);
+  if (r == chunked_decoder::result::more) return {event::need_more, used};
+  if (r == chunked_decoder::result::error) {
+    error_status_ = chunked_.error_status();
+    error_reason_ = chunked_.error_reason();
+    return {event::error, used};
+  }
+  llhttp_reset(llhttp_.get());
+  head_chunked_ = false;
+  phase_ = phase::done;
+  started_ = false;
+  return {event::message_end, used};
+}
+
 step parser::execute(const char* data, size_t size, std::string* body) {
   body_ = body;
   for (;;) {
@@ -240,13 +263,14 @@ step parser::execute(const char* data, size_t size, std::string* body) {
       head_.req.scheme = scheme_;
       target_.clear();
       header_count_ = host_count_ = line_length_ = 0;
-      trailers_ = false;
+      trailers_ = version_seen_ = false;
       prev_ = '\n';
       phase_ = phase::head;
     }
     // An empty input still completes a message whose body is empty or already read.
     if (size == 0 && phase_ != phase::body) return {event::need_more, 0};
     if (!data) data = "";
+    if (phase_ == phase::body && head_chunked_) return decode_chunked(data, size);
     bool in_head = phase_ == phase::head;
     pause_ = pause::none;
     auto err = llhttp_execute(llhttp_.get(), data, size);

@@ -424,9 +424,12 @@ caf::expected<listener_info> start_clear(node& n, std::string name, transport_op
   auto ls = std::make_shared<listener_state>();
   ls->name = name;
   ls->transport = std::move(transport);
-  ls->limits =
-      http1::limits{proto.max_method_length, proto.max_request_line_length,
-                    proto.max_header_name_length, proto.max_header_value_length, proto.max_headers};
+  ls->limits = http1::limits{proto.max_method_length,
+                             proto.max_request_line_length,
+                             proto.max_header_name_length,
+                             proto.max_header_value_length,
+                             proto.max_headers,
+                             proto.max_chunk_extension_length};
   ls->env = std::make_shared<const env>(proto.env);
   ls->proto = std::make_shared<const protocol_options>(std::move(proto));
   ls->max_connections = ls->transport.max_connections;

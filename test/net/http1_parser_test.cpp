@@ -226,6 +226,42 @@ TEST_CASE("http1 parser: request smuggling patterns are 400") {
   CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == 400);
 }
 
+TEST_CASE("http1 parser: chunked framing is strict in every line, trailers included") {
+  const std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  CHECK(status_of(head + "5\r\nhelloXX0\r\n\r\n") == 400);
+  CHECK(status_of(head + "5\rXhello\r\n0\r\n\r\n") == 400);
+  CHECK(status_of(head + "5\r\nhello\r\n0\rX\r\n") == 400);
+  CHECK(status_of(head + "5\r\nhello\r\n0\r\n\rX") == 400);
+  CHECK(status_of(head + "5\r\nhello\r\n0\r\nA: b\rX\r\n") == 400);
+  CHECK(status_of(head + "5\r\nhello\r\n0\r\nA b\r\n\r\n") == 400);
+  CHECK(status_of(head + "5\r\nhello\r\n0\r\n folded\r\n\r\n") == 400);
+  CHECK(status_of(head + "8000000000000000\r\n") == 400);
+  CHECK(status_of(head + "5;" + std::string(130, 'e') + "\r\nhello\r\n0\r\n\r\n") == 400);
+  CHECK(status_of(head + "0\r\n" + std::string(65, 'n') + ": v\r\n\r\n") == 431);
+}
+
+TEST_CASE("http1 parser: a chunked request split into single bytes, then the next request") {
+  auto r = parse(
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3 ; a=\"q\"\r\nabc\r\n7fffffffffffffff\r\n",
+      {}, 1);
+  CHECK(r.error == 0);  // the largest 63-bit size is accepted (and its data awaited)
+  r = parse(
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\nT: v\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n",
+      {}, 1);
+  REQUIRE(r.error == 0);
+  REQUIRE(r.heads.size() == 2);
+  CHECK(r.bodies.at(0) == "abc");
+  CHECK(r.heads[1].req.path == "/next");
+  CHECK(r.ends == 2);
+}
+
+TEST_CASE("http1 parser: a request line without a version (HTTP/0.9) is 400") {
+  CHECK(status_of("GET /\r\n\r\n") == 400);
+  CHECK(status_of("POST /echo-body\r\nHost: h\r\n\r\n") == 400);
+}
+
 TEST_CASE("http1 parser: a request started but unfinished is reported as started") {
   rodeo::http1::parser p{{}};
   CHECK_FALSE(p.request_started());

@@ -445,6 +445,41 @@ TEST_CASE("request smuggling patterns are answered 400 and the connection closed
   expect_error("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n folded\r\n\r\n", 400);
 }
 
+TEST_CASE("chunked framing is strict: every line of a chunked body must end in CRLF") {
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  expect_error(head + "5\r\nhelloXX0\r\n\r\n", 400);           // chunk data not ended by CRLF
+  expect_error(head + "5\rXhello\r\n0\r\n\r\n", 400);          // CR + any byte in a size line
+  expect_error(head + "5\r\nhello\r\n0\rX\r\n", 400);          // ... in the last-chunk line
+  expect_error(head + "5\r\nhello\r\n0\r\n\rX", 400);          // ... as the final CRLF
+  expect_error(head + "5\r\nhello\r\n0\r\nA: b\rX\r\n", 400);  // ... after a trailer
+  expect_error(head + "5\nhello\r\n0\r\n\r\n", 400);           // a bare LF
+}
+
+TEST_CASE("chunk extensions are bounded by max_chunk_extension_length, sizes by 63 bits") {
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  expect_error(head + "5;" + std::string(200, 'x') + "\r\nhello\r\n0\r\n\r\n", 400);
+  expect_error(head + "5;abcdefghij\r\nhello\r\n0\r\n\r\n", 400,
+               [](rodeo::protocol_options& p) { p.max_chunk_extension_length = 8; });
+  expect_error(head + "8000000000000000\r\nhello", 400);
+  expect_error(head + "10000000000000005\r\nhello", 400);
+  // Within the limits the same body is served and the connection stays open.
+  server srv;
+  srv.start(routes());
+  client c{srv.port};
+  c.send(head + "5;" + std::string(120, 'x') + "\r\nhello\r\n00000000000000000000\r\n\r\n");
+  auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "hello");
+  c.send(get("/"));
+  REQUIRE(c.read_response());
+}
+
+TEST_CASE("HTTP/0.9-style request lines (no version) are answered 400") {
+  expect_error("GET /\r\n\r\n", 400);
+  expect_error("POST /echo\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi", 400);
+}
+
 TEST_CASE("request_timeout: a partial request is answered 408") {
   expect_error("GET / HTTP/1.1\r\nHost:", 408,
                [](rodeo::protocol_options& p) { p.request_timeout = 200ms; });

@@ -24,7 +24,9 @@ struct protocol_options {
   size_t max_request_line_length = 8000;  // 414
   size_t max_header_name_length = 64;     // 431
   size_t max_header_value_length = 4096;  // 431
-  size_t max_headers = 100;               // 431
+  size_t max_headers = 100;               // 431 (also bounds the trailers of a chunked body)
+  /// The bytes of chunk extensions after a chunk size (skipped, not kept); 400 beyond.
+  size_t max_chunk_extension_length = 129;
   /// Requests served on one connection before it closes.
   size_t max_keepalive = 1000;
   /// A request body not read by the handler is skipped (to reach the next request) up to this

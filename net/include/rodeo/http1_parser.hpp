@@ -1,8 +1,9 @@
 #pragma once
 // HTTP/1.1 request parsing (RFC 9112) on llhttp, strict: no lenient flags, plus the checks llhttp
 // leaves to its user — header-section framing (bare CR or LF, obs-fold, NUL), field-name syntax,
-// Host, Transfer-Encoding, request-target, versions — and Cowboy's length limits. Pure: no actors,
-// no sockets. Each failure carries the status Cowboy answers with.
+// Host, Transfer-Encoding, request-target, versions — and Cowboy's length limits. Chunked bodies
+// are decoded by http1::chunked_decoder, not llhttp (which is lax in chunk framing). Pure: no
+// actors, no sockets. Each failure carries the status Cowboy answers with.
 //
 //   http1::parser p{limits};
 //   for (;;) {
@@ -18,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "rodeo/http1_chunked.hpp"
 #include "rodeo/http_message.hpp"
 
 struct llhttp__internal_s;
@@ -31,6 +33,7 @@ struct limits {
   size_t max_header_name_length = 64;
   size_t max_header_value_length = 4096;
   size_t max_headers = 100;
+  size_t max_chunk_extension_length = 129;
 };
 
 /// A parsed request head plus the HTTP/1 facts the connection needs.
@@ -84,6 +87,7 @@ class parser {
   friend struct callbacks;
 
   int fail(int status, std::string reason);
+  step decode_chunked(const char* data, size_t size);
   int on_head_complete();
   bool scan_head(const char* data, size_t size);
   void finish_field();
@@ -95,6 +99,9 @@ class parser {
   pause pause_ = pause::none;
   bool started_ = false;
   bool trailers_ = false;
+  bool version_seen_ = false;
+  bool head_chunked_ = false;  // the current body is chunked: chunked_ decodes it
+  chunked_decoder chunked_;
   request_head head_;
   std::string target_;
   std::string field_;

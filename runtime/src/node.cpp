@@ -13,6 +13,8 @@
 
 #include <caf/io/middleman.hpp>
 
+#include "rodeo/log.hpp"
+
 namespace rodeo {
 namespace {
 
@@ -89,6 +91,7 @@ node::~node() {
   groups_.clear();
   // Still findable while the system shuts down: dying actors may look up their node.
   system_.reset();
+  crash_reports_.flush([](std::string_view line) { log::error(line); });
   {
     std::lock_guard<std::mutex> guard{nodes_mutex};
     auto& all = nodes();

@@ -15,12 +15,15 @@
 namespace rodeo::detail {
 namespace {
 
+std::string registered_name(caf::actor_system& sys, caf::actor_id id) {
+  auto* n = node::find(sys);
+  return n ? n->registry().name_at_exit(id) : std::string{};
+}
+
 std::string describe(caf::actor_system& sys, caf::actor_id id) {
   std::string who = "actor " + std::to_string(id);
-  if (auto* n = node::find(sys)) {
-    auto name = n->registry().name_at_exit(id);
-    if (!name.empty()) who += " (" + name + ")";
-  }
+  auto name = registered_name(sys, id);
+  if (!name.empty()) who += " (" + name + ")";
   return who;
 }
 
@@ -46,7 +49,18 @@ class crash_reporter final : public caf::attachable {
 
   void actor_exited(const caf::error& r, caf::execution_unit*) override {
     if (followed_link_ || reason::is_normal(r) || reason::is_kill(r)) return;
-    log::error("CRASH REPORT ", describe(sys_, id_), " exited: ", reason::to_string(r));
+    auto why = reason::to_string(r);
+    auto text = "CRASH REPORT " + describe(sys_, id_) + " exited: " + why;
+    auto* n = node::find(sys_);
+    if (!n) {
+      log::error(text);
+      return;
+    }
+    // Identical failures differ only in the actor id: that is left out of the kind.
+    auto name = registered_name(sys_, id_);
+    auto kind = "CRASH REPORT " + (name.empty() ? "" : "(" + name + ") ") + "exited: " + why;
+    n->crash_reports().report(kind, text, report_limiter::clock::now(),
+                              [](std::string_view line) { log::error(line); });
   }
 
  private:

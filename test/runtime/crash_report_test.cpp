@@ -127,3 +127,38 @@ TEST_CASE("a follower of an abnormal quit adds no second report") {
   CHECK(await_down(self, b) == caf::sec::invalid_argument);
   CHECK(logs.errors({"CRASH REPORT"}).size() == 1);
 }
+
+TEST_CASE("identical crash reports are written once, then counted and summarised at node stop") {
+  log_capture logs;
+  {
+    rodeo::node n;
+    caf::scoped_actor self{n.system()};
+    for (int i = 0; i < 50; ++i) {
+      auto a = start(self, crasher);
+      self->send(a, crash_atom::value);
+      await_down(self, a);
+    }
+    auto other = start(self, crasher);
+    self->send(other, stop_atom::value, caf::make_error(caf::sec::invalid_argument));
+    await_down(self, other);
+    auto reports = logs.errors({"CRASH REPORT"});
+    REQUIRE(reports.size() == 2);  // the first "boom" whole, and the other kind whole
+    CHECK(reports[0].find("{crash,\"boom\"}") != std::string::npos);
+    CHECK(n.crash_reports().suppressed() == 49);
+  }
+  auto summary = logs.errors({"49 more identical reports in the last", "{crash,\"boom\"}"});
+  CHECK(summary.size() == 1);
+}
+
+TEST_CASE("with a zero window every crash report is written") {
+  log_capture logs;
+  rodeo::node n;
+  n.crash_reports().set_options({.window = std::chrono::milliseconds{0}});
+  caf::scoped_actor self{n.system()};
+  for (int i = 0; i < 3; ++i) {
+    auto a = start(self, crasher);
+    self->send(a, crash_atom::value);
+    await_down(self, a);
+  }
+  CHECK(logs.errors({"CRASH REPORT", "{crash,\"boom\"}"}).size() == 3);
+}

@@ -19,6 +19,7 @@
 
 #include "rodeo/pg.hpp"
 #include "rodeo/registry.hpp"
+#include "rodeo/report_limiter.hpp"
 
 namespace rodeo {
 
@@ -52,6 +53,8 @@ class node {
   caf::actor_system& system() noexcept { return *system_; }
   node_config& config() noexcept { return *config_; }
   rodeo::registry& registry() noexcept { return registry_; }
+  /// Rate-limits this node's crash reports (identical ones: the first whole, then a count).
+  report_limiter& crash_reports() noexcept { return crash_reports_; }
   process_groups& groups() noexcept { return groups_; }
 
   /// Registers `fn` to run when the node stops; hooks run in reverse order of registration (the
@@ -77,6 +80,7 @@ class node {
   // Declared before system_: destroyed after it, so actors dying during shutdown can still use
   // them.
   rodeo::registry registry_;
+  report_limiter crash_reports_;
   process_groups groups_;
   std::unique_ptr<node_config> config_;
   std::unique_ptr<caf::actor_system> system_;

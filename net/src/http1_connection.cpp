@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -19,10 +18,12 @@
 #include <caf/all.hpp>
 
 #include "listener_state.hpp"
+#include "rodeo/ascii.hpp"
 #include "rodeo/atoms.hpp"
 #include "rodeo/connection.hpp"
 #include "rodeo/exit.hpp"
 #include "rodeo/http1_parser.hpp"
+#include "rodeo/http1_response.hpp"
 #include "rodeo/http_date.hpp"
 #include "rodeo/http_header.hpp"
 #include "rodeo/log.hpp"
@@ -62,21 +63,7 @@ address to_address(const sockaddr_storage& ss) {
   return a;
 }
 
-void append_hex(std::string& out, size_t n) {
-  char buf[20];
-  auto r = std::to_chars(buf, buf + sizeof buf, n, 16);
-  out.append(buf, r.ptr);
-}
-
-void append_dec(std::string& out, uint64_t n) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, r.ptr);
-}
-
-bool no_body_status(int status) {
-  return status < 200 || status == 204 || status == 304;
-}
+using http1::no_body_status;
 
 struct stream {
   uint64_t id = 0;
@@ -429,16 +416,7 @@ struct conn_state {
       if (s.sent_continue || s.body_done) return;
       s.sent_continue = true;
     }
-    std::string h;
-    h.reserve(64);
-    h += "HTTP/1.1 ";
-    append_dec(h, static_cast<uint64_t>(c.status));
-    h += ' ';
-    h += reason_phrase(c.status);
-    h += "\r\n";
-    for (auto& [n, v] : c.headers) append_header(h, n, v);
-    h += "\r\n";
-    queue(std::move(h));
+    queue(http1::informational_head(c.status, c.headers));
     flush();
   }
 
@@ -471,11 +449,8 @@ struct conn_state {
   void on_command(stream& s, cmd::trailers& c) {
     if (s.out_state != stream::out::streaming) return;
     if (s.chunked_out && !s.discard_body) {
-      std::string t = "0\r\n";
-      if (s.te_trailers)
-        for (auto& [n, v] : c.fields) append_header(t, n, v);
-      t += "\r\n";
-      queue(std::move(t));
+      queue(s.te_trailers ? http1::last_chunk_with_trailers(c.fields)
+                          : std::string{http1::last_chunk});
       flush();
     } else {
       end_streamed_body(s);
@@ -503,10 +478,7 @@ struct conn_state {
   void on_command(stream& s, cmd::switch_protocol& c) {
     auto* up = dynamic_cast<connection_upgrade*>(c.protocol.get());
     if (s.out_state != stream::out::none || !up || s.version_minor == 0) return;
-    std::string h = "HTTP/1.1 101 Switching Protocols\r\n";
-    for (auto& [n, v] : c.headers) append_header(h, n, v);
-    h += "\r\n";
-    queue(std::move(h));
+    queue(http1::informational_head(101, c.headers));
     flush();
     socket_handover hand;
     hand.fd = fd;
@@ -568,7 +540,7 @@ struct conn_state {
   void end_streamed_body(stream& s) {
     if (s.discard_body) return;
     if (s.chunked_out) {
-      queue(std::string{"0\r\n\r\n"});
+      queue(std::string{http1::last_chunk});
       flush();
     } else if (s.close_delimited || (s.out_remaining && *s.out_remaining > 0)) {
       s.close_after = true;
@@ -577,18 +549,11 @@ struct conn_state {
 
   // -- Writing responses ------------------------------------------------------------------------
 
-  static void append_header(std::string& h, std::string_view n, std::string_view v) {
-    h += n;
-    h += ": ";
-    h += v;
-    h += "\r\n";
-  }
-
   // Whether the connection must close after this response; decided when its head is written.
   bool decide_close(stream& s, const rodeo::headers& hs) {
     if (!s.keep_alive || draining || s.close_after) return true;
     if (auto* c = hs.find("connection"))
-      if (http_header::iequals(*c, "close")) return true;
+      if (ascii::iequals(*c, "close")) return true;
     if (!s.body_done) {
       // The rest of the request body must be skipped to reach the next request: possible when its
       // length is known and small, and the client is not waiting for a 100 Continue.
@@ -600,47 +565,32 @@ struct conn_state {
     return false;
   }
 
-  std::string start_head(stream& s, int status, const rodeo::headers& hs) {
-    std::string h;
-    size_t estimate = 160;
-    for (auto& [n, v] : hs) estimate += n.size() + v.size() + 4;
-    h.reserve(estimate);
-    h += "HTTP/1.1 ";
-    append_dec(h, static_cast<uint64_t>(status));
-    h += ' ';
-    h += reason_phrase(status);
-    h += "\r\n";
-    for (auto& [n, v] : hs) {
-      if (n == "content-length" || n == "transfer-encoding" || n == "connection" || n == "date" ||
-          n == "server")
-        continue;
-      append_header(h, n, v);
-    }
-    h += "date: ";
-    h += http_date::now();
-    h += "\r\nserver: Rodeo\r\n";
+  // The connection header of a response; decides whether the connection closes after it.
+  http1::framing start_framing(stream& s, const rodeo::headers& hs) {
     s.close_after = decide_close(s, hs);
+    http1::framing f;
     if (s.close_after)
-      h += "connection: close\r\n";
+      f.connection = http1::framing::connection::close;
     else if (s.version_minor == 0)
-      h += "connection: keep-alive\r\n";
-    return h;
+      f.connection = http1::framing::connection::keep_alive;
+    return f;
+  }
+
+  static std::optional<uint64_t> user_content_length(const rodeo::headers& hs) {
+    auto* v = hs.find("content-length");
+    return v ? http_header::parse_content_length(*v) : std::nullopt;
   }
 
   void send_response(stream& s, int status, const rodeo::headers& hs, std::string body) {
-    auto h = start_head(s, status, hs);
+    auto f = start_framing(s, hs);
     bool send_body = !no_body_status(status) && !s.head;
     if (!no_body_status(status) || status == 304) {
-      const std::string* user_len = hs.find("content-length");
-      h += "content-length: ";
-      if ((s.head || status == 304) && user_len && body.empty())
-        h += *user_len;
-      else
-        append_dec(h, body.size());
-      h += "\r\n";
+      // HEAD and 304 announce the length the representation would have.
+      auto user_len =
+          (s.head || status == 304) && body.empty() ? user_content_length(hs) : std::nullopt;
+      f.content_length = user_len ? *user_len : body.size();
     }
-    h += "\r\n";
-    queue(std::move(h));
+    queue(http1::response_head(status, hs, http_date::now(), f));
     if (send_body && !body.empty()) queue(std::move(body));
     s.out_state = stream::out::done;
     flush();
@@ -649,9 +599,7 @@ struct conn_state {
 
   void send_stream_headers(stream& s, int status, const rodeo::headers& hs) {
     s.discard_body = no_body_status(status) || s.head;
-    const std::string* user_len = hs.find("content-length");
-    std::optional<uint64_t> len;
-    if (user_len) len = http_header::parse_content_length(*user_len);
+    auto len = user_content_length(hs);
     if (!s.discard_body) {
       if (len)
         s.out_remaining = len;
@@ -661,16 +609,12 @@ struct conn_state {
         s.close_delimited = true;
     }
     if (s.close_delimited) s.close_after = true;
-    auto h = start_head(s, status, hs);
-    if (len && (!s.discard_body || s.head || status == 304)) {
-      h += "content-length: ";
-      append_dec(h, *len);
-      h += "\r\n";
-    } else if (s.chunked_out) {
-      h += "transfer-encoding: chunked\r\n";
-    }
-    h += "\r\n";
-    queue(std::move(h));
+    auto f = start_framing(s, hs);
+    if (len && (!s.discard_body || s.head || status == 304))
+      f.content_length = len;
+    else
+      f.chunked = s.chunked_out;
+    queue(http1::response_head(status, hs, http_date::now(), f));
     s.out_state = stream::out::streaming;
     flush();
   }
@@ -679,14 +623,11 @@ struct conn_state {
     if (!s.discard_body) {
       if (s.chunked_out) {
         if (!bytes.empty()) {
-          std::string size;
-          append_hex(size, bytes.size());
-          size += "\r\n";
-          queue(std::move(size));
+          queue(http1::chunk_size_line(bytes.size()));
           queue(std::move(bytes));
-          queue(std::string{f == is_fin::fin ? "\r\n0\r\n\r\n" : "\r\n"});
+          queue(std::string{f == is_fin::fin ? http1::chunk_end_last : http1::chunk_end});
         } else if (f == is_fin::fin) {
-          queue(std::string{"0\r\n\r\n"});
+          queue(std::string{http1::last_chunk});
         }
       } else if (!bytes.empty()) {
         if (s.out_remaining) {
@@ -847,19 +788,9 @@ struct conn_state {
     }
     cmd::response resp{status, {{"content-length", "0"}}, {}};
     rodeo::early_error(*opts, next_stream_id, nullptr, resp);
-    std::string h = "HTTP/1.1 ";
-    append_dec(h, static_cast<uint64_t>(resp.status));
-    h += ' ';
-    h += reason_phrase(resp.status);
-    h += "\r\n";
-    for (auto& [n, v] : resp.headers)
-      if (n != "content-length" && n != "connection") append_header(h, n, v);
-    h += "date: ";
-    h += http_date::now();
-    h += "\r\nserver: Rodeo\r\nconnection: close\r\ncontent-length: ";
-    append_dec(h, resp.body.size());
-    h += "\r\n\r\n";
-    queue(std::move(h));
+    queue(http1::response_head(
+        resp.status, resp.headers, http_date::now(),
+        {.connection = http1::framing::connection::close, .content_length = resp.body.size()}));
     queue(std::move(resp.body));
     flush();
     begin_close();

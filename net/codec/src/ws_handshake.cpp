@@ -3,27 +3,15 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "rodeo/ascii.hpp"
+
 namespace rodeo::ws {
 namespace {
 
 constexpr std::string_view websocket_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-// tchar (RFC 9110 §5.6.2).
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view{"!#$%&'*+-.^_`|~"}.find(c) != std::string_view::npos;
-}
+using ascii::iequals;
+using ascii::is_tchar;
 
 bool is_ows(char c) {
   return c == ' ' || c == '\t';
@@ -156,24 +144,6 @@ bool parse_protocols(header_list headers, std::vector<std::string_view>& out) {
     if (!ok) return false;
   }
   return true;
-}
-
-std::string upgrade_response(std::string_view accept, std::string_view protocol,
-                             std::string_view extensions, header_list extra) {
-  std::string out;
-  out.reserve(160 + protocol.size() + extensions.size());
-  out.append(
-      "HTTP/1.1 101 Switching Protocols\r\n"
-      "connection: Upgrade\r\n"
-      "upgrade: websocket\r\n"
-      "sec-websocket-accept: ");
-  out.append(accept).append("\r\n");
-  if (!protocol.empty()) out.append("sec-websocket-protocol: ").append(protocol).append("\r\n");
-  if (!extensions.empty())
-    out.append("sec-websocket-extensions: ").append(extensions).append("\r\n");
-  for (const auto& [n, v] : extra) out.append(n).append(": ").append(v).append("\r\n");
-  out.append("\r\n");
-  return out;
 }
 
 }  // namespace rodeo::ws

@@ -12,16 +12,11 @@
 
 namespace rodeo::http_header {
 
-// RFC 9110 §5.6.2 tchar / token.
-bool is_tchar(char c);
-bool is_token(std::string_view s);
-// A valid field name is a token.
+// A valid field name is a token (rodeo/ascii.hpp has tchar and token).
 bool is_valid_name(std::string_view name);
 // A valid field value has no NUL, CR or LF (so no obs-fold), and no leading/trailing SP/HTAB.
 bool is_valid_value(std::string_view value);
 std::string_view trim_ows(std::string_view s);
-std::string to_lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
 
 struct param {
   std::string name;  // lowercase

@@ -10,14 +10,7 @@ using namespace rodeo::http_header;
 using strings = std::vector<std::string>;
 using qitems = std::vector<quality_item>;
 
-TEST_CASE("http_header: tchar, token, and field name/value validity") {
-  CHECK(is_token("content-type"));
-  CHECK(is_token("!#$%&'*+-.^_`|~09azAZ"));
-  CHECK_FALSE(is_token(""));
-  CHECK_FALSE(is_token("a b"));
-  CHECK_FALSE(is_token("a:b"));
-  CHECK_FALSE(is_token("a\"b"));
-  CHECK_FALSE(is_token("\xc3\xa9"));
+TEST_CASE("http_header: field name/value validity") {
   CHECK(is_valid_name("x-custom"));
   CHECK_FALSE(is_valid_name("x custom"));
   CHECK_FALSE(is_valid_name("x:"));

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "percent.hpp"
+#include "rodeo/ascii.hpp"
 #include "rodeo/http_header.hpp"
 
 namespace rodeo::multipart {
@@ -42,8 +43,8 @@ std::optional<std::string> decode_ext_value(std::string_view v) {
   auto q2 = v.find('\'', q1 + 1);
   if (q2 == std::string_view::npos) return std::nullopt;
   auto charset = v.substr(0, q1);
-  bool latin1 = http_header::iequals(charset, "iso-8859-1");
-  if (!latin1 && !http_header::iequals(charset, "utf-8")) return std::nullopt;
+  bool latin1 = ascii::iequals(charset, "iso-8859-1");
+  if (!latin1 && !ascii::iequals(charset, "utf-8")) return std::nullopt;
   std::string out;
   auto chars = v.substr(q2 + 1);
   for (std::size_t i = 0; i < chars.size(); ++i) {
@@ -55,7 +56,7 @@ std::optional<std::string> decode_ext_value(std::string_view v) {
       if (hi < 0 || lo < 0) return std::nullopt;
       b = static_cast<unsigned char>(hi * 16 + lo);
       i += 2;
-    } else if (http_header::is_tchar(chars[i])) {
+    } else if (ascii::is_tchar(chars[i])) {
       b = static_cast<unsigned char>(chars[i]);
     } else {
       return std::nullopt;
@@ -224,10 +225,9 @@ event parser::next() {
         auto colon = line.find(':');
         if (colon == std::string_view::npos) return fail("part header without ':'");
         auto name = line.substr(0, colon);
-        if (!http_header::is_token(name)) return fail("bad part header name");
+        if (!ascii::is_token(name)) return fail("bad part header name");
         if (headers_.size() == limits_.max_headers) return fail("too many part headers");
-        headers_.push_back(
-            {http_header::to_lower(name), std::string{trim(line.substr(colon + 1))}});
+        headers_.push_back({ascii::to_lower(name), std::string{trim(line.substr(colon + 1))}});
         break;
       }
       case state::body: {
@@ -260,10 +260,10 @@ const std::string* content_disposition::param(std::string_view name) const {
 std::optional<content_disposition> parse_content_disposition(std::string_view value) {
   auto v = trim(value);
   std::size_t i = 0;
-  while (i < v.size() && http_header::is_tchar(v[i])) ++i;
+  while (i < v.size() && ascii::is_tchar(v[i])) ++i;
   if (i == 0) return std::nullopt;
   content_disposition cd;
-  cd.type = http_header::to_lower(v.substr(0, i));
+  cd.type = ascii::to_lower(v.substr(0, i));
   std::optional<std::string> ext_filename;
   while (true) {
     while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
@@ -273,9 +273,9 @@ std::optional<content_disposition> parse_content_disposition(std::string_view va
     while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
     if (i == v.size()) break;
     std::size_t start = i;
-    while (i < v.size() && http_header::is_tchar(v[i])) ++i;
+    while (i < v.size() && ascii::is_tchar(v[i])) ++i;
     if (i == start) return std::nullopt;
-    auto name = http_header::to_lower(v.substr(start, i - start));
+    auto name = ascii::to_lower(v.substr(start, i - start));
     while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
     if (i == v.size() || v[i] != '=') return std::nullopt;
     ++i;
@@ -301,7 +301,7 @@ std::optional<content_disposition> parse_content_disposition(std::string_view va
     } else {
       std::size_t vstart = i;
       // ext-value carries '%' and '\'' which are tchars already.
-      while (i < v.size() && http_header::is_tchar(v[i])) ++i;
+      while (i < v.size() && ascii::is_tchar(v[i])) ++i;
       if (i == vstart) return std::nullopt;
       pv.assign(v.substr(vstart, i - vstart));
     }

@@ -129,20 +129,3 @@ TEST_CASE("handshake: header_values returns every line of a header") {
   CHECK(header_values(headers, "sec-websocket-extensions") ==
         std::vector<std::string_view>{"a", "b; c"});
 }
-
-TEST_CASE("handshake: the 101 response carries accept, protocol, extensions and extra headers") {
-  std::vector<header> extra = {{"set-cookie", "a=b"}};
-  auto r = upgrade_response("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "chat", "permessage-deflate", extra);
-  CHECK(r ==
-        "HTTP/1.1 101 Switching Protocols\r\n"
-        "connection: Upgrade\r\n"
-        "upgrade: websocket\r\n"
-        "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-        "sec-websocket-protocol: chat\r\n"
-        "sec-websocket-extensions: permessage-deflate\r\n"
-        "set-cookie: a=b\r\n"
-        "\r\n");
-  CHECK(upgrade_response("k") ==
-        "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: websocket\r\n"
-        "sec-websocket-accept: k\r\n\r\n");
-}

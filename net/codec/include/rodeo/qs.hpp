@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rodeo/router.hpp"
+#include "rodeo/constraints.hpp"
 
 namespace rodeo::qs {
 

@@ -2,16 +2,9 @@
 
 #include <algorithm>
 
+#include "rodeo/ascii.hpp"
+
 namespace rodeo {
-namespace {
-
-void lowercase(std::string& s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-}
-
-}  // namespace
-
 headers::headers(std::initializer_list<value_type> items) {
   items_.reserve(items.size());
   for (auto& [name, value] : items) set(name, value);
@@ -30,7 +23,7 @@ std::string* headers::find(std::string_view name) noexcept {
 }
 
 void headers::set(std::string name, std::string value) {
-  lowercase(name);
+  ascii::lowercase(name);
   if (auto* v = find(name))
     *v = std::move(value);
   else

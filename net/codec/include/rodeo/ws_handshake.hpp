@@ -1,7 +1,8 @@
 #pragma once
 // The WebSocket opening handshake, server side (RFC 6455 §4.2): validate the client's upgrade
-// request and build the pieces of the 101 answer. Pure code over a list of header name/value pairs
-// (names compared case-insensitively; a header may appear several times).
+// request and compute the pieces of the 101 answer (the protocol writes the 101 itself). Pure code
+// over a list of header name/value pairs (names compared case-insensitively; a header may appear
+// several times).
 //
 //   using namespace rodeo::ws;
 //   auto check = check_upgrade(method, 1, 1, headers);
@@ -9,7 +10,7 @@
 //     case upgrade_status::ok: {
 //       auto exts = header_values(headers, "sec-websocket-extensions");
 //       auto pmd = negotiate_deflate(exts, deflate_opts);              // ws_deflate.hpp
-//       send(upgrade_response(accept_key(check.key), protocol, pmd ? pmd->response : ""));
+//       // 101 with sec-websocket-accept: accept_key(check.key), the protocol, pmd->response
 //       break;
 //     }
 //     case upgrade_status::bad_request: /* 400 */ break;
@@ -60,10 +61,5 @@ std::vector<std::string_view> header_values(header_list headers, std::string_vie
 /// The subprotocols the client offers in every sec-websocket-protocol header, in order
 /// (1#token). false if a value is not a token list (answer 400).
 bool parse_protocols(header_list headers, std::vector<std::string_view>& out);
-
-/// The 101 Switching Protocols response, with `sec-websocket-protocol` and
-/// `sec-websocket-extensions` when not empty and any `extra` headers (e.g. set-cookie).
-std::string upgrade_response(std::string_view accept, std::string_view protocol = {},
-                             std::string_view extensions = {}, header_list extra = {});
 
 }  // namespace rodeo::ws

@@ -4,16 +4,12 @@
 
 #include <cstring>
 
+#include "rodeo/ascii.hpp"
 #include "rodeo/http_header.hpp"
 #include "rodeo/uri.hpp"
 
 namespace rodeo::http1 {
 namespace {
-
-void lowercase(std::string& s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-}
 
 void trim_trailing_ows(std::string& s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
@@ -63,7 +59,7 @@ struct parser::callbacks {
 
   static int on_header_field_complete(llhttp_t* p) {
     auto& s = self(p);
-    if (!http_header::is_token(s.field_)) return s.fail(400, "Invalid header name.");
+    if (!ascii::is_token(s.field_)) return s.fail(400, "Invalid header name.");
     if (++s.header_count_ > s.limits_.max_headers)
       return s.fail(431, "The number of headers is larger than configuration allows.");
     return 0;
@@ -137,7 +133,7 @@ void parser::finish_field() {
   trim_trailing_ows(value_);
   // Trailer fields are checked for syntax and limits above, then dropped as Cowboy does.
   if (!trailers_) {
-    lowercase(field_);
+    ascii::lowercase(field_);
     if (field_ == "host") ++host_count_;
     auto& hs = head_.req.headers;
     if (auto* v = hs.find(field_)) {
@@ -179,7 +175,7 @@ int parser::on_head_complete() {
   }
   if (target->form == uri::target_form::absolute) {
     // RFC 9112 §3.2.2: the target's authority wins over the host header.
-    r.host = http_header::to_lower(target->host);
+    r.host = ascii::to_lower(target->host);
     r.port = target->port.value_or(r.scheme == "https" ? 443 : 80);
   }
   if (auto* te = r.headers.find("transfer-encoding")) {
@@ -312,7 +308,7 @@ step parser::execute(const char* data, size_t size, std::string* body) {
         // An unknown but well-formed method is "not implemented" (RFC 9110 §9.1), junk is 400.
         const char* end = data + size;
         const char* q = llhttp_get_error_pos(llhttp_.get());
-        while (q < end && http_header::is_tchar(*q)) ++q;
+        while (q < end && ascii::is_tchar(*q)) ++q;
         if (q == end || *q == ' ') error_status_ = 501;
       } else if (err == HPE_INVALID_VERSION && error_reason_ == "Invalid HTTP version") {
         error_status_ = 505;

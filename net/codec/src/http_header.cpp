@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "rodeo/ascii.hpp"
 #include "rodeo/http_date.hpp"
 #include "rodeo/uri.hpp"
 
@@ -10,17 +11,10 @@ namespace rodeo::http_header {
 
 namespace {
 
-constexpr auto tchar_table = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c)
-    t[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  for (char c : std::string_view{"!#$%&'*+-.^_`|~"}) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
+using ascii::iequals;
+using ascii::is_tchar;
+using ascii::is_token;
+using ascii::to_lower;
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -272,17 +266,6 @@ bool is_token68(std::string_view s) {
 
 }  // namespace
 
-bool is_tchar(char c) {
-  return tchar_table[static_cast<unsigned char>(c)];
-}
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!is_tchar(c)) return false;
-  return true;
-}
-
 bool is_valid_name(std::string_view name) {
   return is_token(name);
 }
@@ -300,19 +283,6 @@ std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
 }
 
 const std::string* media_type::param(std::string_view name) const {

@@ -9,6 +9,8 @@
 #include <new>
 #include <vector>
 
+#include "rodeo/ascii.hpp"
+
 namespace rodeo::ws {
 namespace {
 
@@ -25,21 +27,8 @@ struct extension {
   std::vector<ext_param> params;
 };
 
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view{"!#$%&'*+-.^_`|~"}.find(c) != std::string_view::npos;
-}
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
+using ascii::iequals;
+using ascii::is_tchar;
 
 class list_parser {
  public:

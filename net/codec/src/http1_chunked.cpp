@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "rodeo/http_header.hpp"
+#include "rodeo/ascii.hpp"
 
 namespace rodeo::http1 {
 namespace {
@@ -108,7 +108,7 @@ chunked_decoder::step chunked_decoder::decode(const char* data, size_t size, std
           if (field_length_ == 0) return fail(i, 400, "Invalid trailer name.");
           field_length_ = 0;
           state_ = state::trailer_value;
-        } else if (!http_header::is_tchar(c)) {
+        } else if (!ascii::is_tchar(c)) {
           return fail(i, 400, "Invalid trailer name.");
         } else if (++field_length_ > limits_.max_trailer_name_length) {
           return fail(i, 431, "A trailer name is longer than configuration allows.");

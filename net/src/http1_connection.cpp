@@ -1,16 +1,9 @@
-// The HTTP/1.1 connection actor (Cowboy's cowboy_http): it owns its socket for its whole life —
-// reads when the reactor says `readable` (and only while it can take more input), parses with
-// llhttp, runs each request through its stream-handler chain, frames and writes responses with
-// writev, keeps what the kernel did not take and waits for `writable`.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
+// The HTTP/1.1 connection actor (Cowboy's cowboy_http): it owns its transport for its whole life
+// — reads when the reactor says `readable` (and only while it can take more input), parses with
+// the codec library, runs each request through its stream-handler chain, serializes responses
+// and queues them on the transport's output queue, which keeps what the kernel did not take
+// until `writable`.
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -27,41 +20,22 @@
 #include "rodeo/http_date.hpp"
 #include "rodeo/http_header.hpp"
 #include "rodeo/log.hpp"
+#include "rodeo/output_queue.hpp"
 #include "rodeo/process.hpp"
 #include "rodeo/stream_handler.hpp"
+#include "rodeo/transport.hpp"
 
 namespace rodeo::detail {
 namespace {
 
 using clock = std::chrono::steady_clock;
 
-// Output above this stops reading (the client is not reading its responses) and holds back acks
-// of streamed data; acks flow again below the low mark.
-constexpr size_t out_high_watermark = 256 * 1024;
-constexpr size_t out_low_watermark = 64 * 1024;
+// Output above the high mark stops reading (the client is not reading its responses) and holds
+// back acks of streamed data; acks flow again below the low mark.
+constexpr size_t out_high_watermark = output_queue::high_watermark;
+constexpr size_t out_low_watermark = output_queue::low_watermark;
 // Pipelined input kept while a request is being answered.
 constexpr size_t max_buffered_input = 64 * 1024;
-constexpr size_t read_size = 64 * 1024;
-
-// Reads land here first, so an idle connection holds no read buffer; only unparsed bytes are
-// copied into the connection.
-thread_local std::array<char, read_size> scratch;
-
-address to_address(const sockaddr_storage& ss) {
-  address a;
-  char buf[64] = {};
-  if (ss.ss_family == AF_INET) {
-    auto& in = reinterpret_cast<const sockaddr_in&>(ss);
-    inet_ntop(AF_INET, &in.sin_addr, buf, sizeof buf);
-    a.port = ntohs(in.sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
-    inet_ntop(AF_INET6, &in6.sin6_addr, buf, sizeof buf);
-    a.port = ntohs(in6.sin6_port);
-  }
-  a.ip = buf;
-  return a;
-}
 
 using http1::no_body_status;
 
@@ -93,14 +67,10 @@ struct stream {
 
 struct conn_state {
   caf::stateful_actor<conn_state>* self = nullptr;
-  int fd = -1;
-  io_handle* io = nullptr;
+  std::unique_ptr<transport> tr;  // null once closed or handed over
   std::shared_ptr<listener_state> ls;
-  std::shared_ptr<rodeo::reactor> reactor;
   const protocol_options* opts = nullptr;
   std::unique_ptr<http1::parser> parser;
-  address peer;
-  address sock;
 
   std::string in;             // unparsed input
   bool read_blocked = false;  // stopped reading before EAGAIN; resume_reading() continues
@@ -108,10 +78,7 @@ struct conn_state {
   bool skipping = false;      // dropping the rest of a finished stream's request body
   std::string body_tmp;
 
-  std::vector<std::string> out;
-  size_t out_first = 0;   // first unwritten segment
-  size_t out_offset = 0;  // bytes of out[out_first] already written
-  size_t out_bytes = 0;
+  output_queue out;
   bool write_blocked = false;
   std::vector<caf::response_promise> acks;
 
@@ -138,12 +105,7 @@ struct conn_state {
   ~conn_state() { release(); }
 
   void release() {
-    if (fd >= 0) {
-      reactor->remove(io);
-      ::close(fd);
-      fd = -1;
-      io = nullptr;
-    }
+    tr.reset();
     tell_children_gone();
     for (auto& rp : acks) rp.deliver(caf::make_error(caf::sec::request_receiver_down));
     acks.clear();
@@ -160,21 +122,12 @@ struct conn_state {
 
   // -- Setup ----------------------------------------------------------------------------------
 
-  bool start() {
+  bool start(int fd) {
     opts = ls->proto.get();
-    reactor = ls->reactor;
-    parser = std::make_unique<http1::parser>(ls->limits);
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) peer = to_address(ss);
-    len = sizeof ss;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) sock = to_address(ss);
-    io = reactor->add(fd, caf::actor_cast<caf::actor>(self));
-    if (!io) {
-      ::close(fd);
-      fd = -1;
-      return false;
-    }
+    tr = ls->protocols.open(fd, ls->reactor, caf::actor_cast<caf::actor>(self));
+    if (!tr) return false;
+    parser = std::make_unique<http1::parser>(ls->protocols.http1().limits,
+                                             tr->secure() ? "https" : "http");
     auto now = clock::now();
     idle_deadline = now + opts->idle_timeout;
     request_deadline = now + opts->request_timeout;
@@ -228,9 +181,9 @@ struct conn_state {
   // -- Reading ----------------------------------------------------------------------------------
 
   bool can_read() const {
-    if (ph == phase::closed || fd < 0) return false;
+    if (ph == phase::closed || !tr) return false;
     if (ph == phase::lingering) return true;
-    if (out_bytes >= out_high_watermark) return false;
+    if (out.bytes() >= out_high_watermark) return false;
     if (in.size() >= max_buffered_input) return false;
     if (cur && !cur->body_done && cur->flow <= 0) return false;
     return true;
@@ -241,42 +194,42 @@ struct conn_state {
       read_blocked = true;
       return;
     }
-    io->rearm_read();
+    tr->rearm_read();
     do_read();
   }
 
   void resume_reading() {
     if (read_blocked && can_read()) {
       read_blocked = false;
-      io->rearm_read();
+      tr->rearm_read();
       do_read();
     }
   }
 
   void do_read() {
+    // Reads land in the per-thread scratch buffer, so an idle connection holds no read buffer;
+    // only unparsed bytes are copied into the connection.
+    auto scratch = read_scratch();
     for (;;) {
-      auto n = ::read(fd, scratch.data(), scratch.size());
-      if (n > 0) {
+      auto r = tr->read(scratch);
+      if (r.what == io_status::ok) {
         idle_deadline = clock::now() + opts->idle_timeout;
         if (ph == phase::lingering) continue;
-        feed(scratch.data(), static_cast<size_t>(n));
+        feed(scratch.data(), r.bytes);
         if (ph == phase::closed) return;
         if (!can_read()) {
           read_blocked = true;
           return;
         }
-        // A short read emptied the socket: edge-triggered epoll signals the next data (the
-        // handle was re-armed before reading), unless a hangup is already pending.
-        if (static_cast<size_t>(n) < scratch.size() && !io->hangup()) return;
+        // A short read emptied the socket: the next data is signalled (the transport was
+        // re-armed before reading), unless a hangup is already pending.
+        if (r.bytes < scratch.size() && !tr->hangup()) return;
         continue;
       }
-      if (n == 0) {
+      if (r.what == io_status::closed)
         on_peer_closed();
-        return;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      on_socket_error();
+      else if (r.what == io_status::error)
+        on_socket_error();
       return;
     }
   }
@@ -373,8 +326,8 @@ struct conn_state {
     s->head = head.req.method == "HEAD";
     s->body_done = !head.req.has_body;
     s->flow = static_cast<int64_t>(opts->initial_stream_flow_size);
-    head.req.peer = peer;
-    head.req.sock = sock;
+    head.req.peer = tr->peer();
+    head.req.sock = tr->sock();
     head.req.ref = ls->name;
     head.req.streamid = s->id;
     s->req = std::make_shared<const rodeo::request>(std::move(head.req));
@@ -438,7 +391,7 @@ struct conn_state {
   void on_command(stream& s, cmd::data& c) {
     if (s.out_state == stream::out::streaming) send_data(s, c.fin, std::move(c.bytes));
     if (c.ack.pending()) {
-      if (out_bytes <= out_low_watermark || ph == phase::closed)
+      if (out.bytes() <= out_low_watermark || ph == phase::closed)
         c.ack.deliver(caf::ok_atom::value);
       else
         acks.push_back(std::move(c.ack));
@@ -480,20 +433,9 @@ struct conn_state {
     if (s.out_state != stream::out::none || !up || s.version_minor == 0) return;
     queue(http1::informational_head(101, c.headers));
     flush();
-    socket_handover hand;
-    hand.fd = fd;
-    hand.io = io;
-    hand.reactor = reactor;
-    hand.input = std::move(in);
-    for (size_t i = out_first; i < out.size(); ++i)
-      hand.output.push_back(i == out_first ? out[i].substr(out_offset) : std::move(out[i]));
-    hand.req = s.req;
-    if (!s.children.empty()) hand.stream_pid = s.children.front();
-    auto protocol = c.protocol;  // keeps `up` alive while the stream is torn down
-    fd = -1;
-    io = nullptr;
+    protocol_handover hand{std::move(tr), std::move(in), std::move(out)};
     out.clear();
-    out_first = out_offset = out_bytes = 0;
+    auto protocol = c.protocol;  // keeps `up` alive while the stream is torn down
     s.chain->terminate(s.id, caf::error{});
     for (auto& ch : s.children) self->demonitor(ch);
     cur.reset();
@@ -502,7 +444,6 @@ struct conn_state {
     ph = phase::closed;
     // The new protocol needs none of the HTTP/1.1 buffers (an idle WebSocket session stays small).
     parser.reset();
-    std::vector<std::string>{}.swap(out);
     std::string{}.swap(body_tmp);
     self->set_exit_handler(nullptr);
     self->set_down_handler(nullptr);
@@ -680,84 +621,32 @@ struct conn_state {
 
   // -- Output queue -----------------------------------------------------------------------------
 
-  void queue(std::string bytes) {
-    if (bytes.empty()) return;
-    out_bytes += bytes.size();
-    out.push_back(std::move(bytes));
-  }
+  void queue(std::string bytes) { out.push(std::move(bytes)); }
 
   void flush() {
-    if (fd < 0) return;
-    while (out_first < out.size() && !write_blocked) {
-      std::array<iovec, 64> iov;
-      size_t n = 0;
-      for (size_t i = out_first; i < out.size() && n < iov.size(); ++i, ++n) {
-        size_t skip = i == out_first ? out_offset : 0;
-        iov[n].iov_base = out[i].data() + skip;
-        iov[n].iov_len = out[i].size() - skip;
+    if (!tr) return;
+    if (!write_blocked) {
+      auto st = out.flush(*tr);
+      if (st == io_status::would_block) {
+        write_blocked = true;
+      } else if (st != io_status::ok) {
+        on_socket_error();
+        return;
       }
-      // sendmsg rather than writev: MSG_NOSIGNAL turns a write to a reset connection into EPIPE
-      // instead of a process-killing SIGPIPE.
-      msghdr msg{};
-      msg.msg_iov = iov.data();
-      msg.msg_iovlen = n;
-      auto w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          if (!io->hangup()) {
-            // Ask for `writable`, then try once more: the socket may have drained before the
-            // flag was set, and that edge would be lost.
-            io->want_write();
-            w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-              write_blocked = true;
-              break;
-            }
-            if (w < 0 && errno == EINTR) continue;
-          }
-        }
-        if (w < 0) {
-          on_socket_error();
-          return;
-        }
-      }
-      consume(static_cast<size_t>(w));
-    }
-    if (out_first == out.size()) {
-      out.clear();
-      out_first = out_offset = 0;
-      if (out.capacity() > 16) out.shrink_to_fit();
     }
     idle_deadline = clock::now() + opts->idle_timeout;
     release_acks();
-    if (out_bytes == 0 && ph == phase::closing) shutdown_write();
-  }
-
-  void consume(size_t w) {
-    out_bytes -= w;
-    while (w > 0) {
-      size_t left = out[out_first].size() - out_offset;
-      if (w >= left) {
-        w -= left;
-        std::string{}.swap(out[out_first]);
-        ++out_first;
-        out_offset = 0;
-      } else {
-        out_offset += w;
-        w = 0;
-      }
-    }
+    if (out.bytes() == 0 && ph == phase::closing) shutdown_write();
   }
 
   void release_acks() {
-    if (acks.empty() || out_bytes > out_low_watermark) return;
+    if (acks.empty() || out.bytes() > out_low_watermark) return;
     for (auto& rp : acks) rp.deliver(caf::ok_atom::value);
     acks.clear();
   }
 
   void on_writable() {
-    if (fd < 0) return;
+    if (!tr) return;
     write_blocked = false;
     flush();
     if (ph == phase::open) resume_reading();
@@ -767,7 +656,8 @@ struct conn_state {
 
   // A request that cannot be served: answer with `status` and close (Cowboy's early errors).
   void early_error(int status, std::string_view why) {
-    log::debug("HTTP/1.1 ", peer.ip, ":", peer.port, " on ", ls->name, ": ", status, " ", why);
+    log::debug("HTTP/1.1 ", tr->peer().ip, ":", tr->peer().port, " on ", ls->name, ": ", status,
+               " ", why);
     if (cur) {
       auto& s = *cur;
       s.close_after = true;
@@ -805,13 +695,13 @@ struct conn_state {
     ph = phase::closing;
     in.clear();
     request_deadline.reset();
-    if (out_bytes == 0) shutdown_write();
+    if (out.bytes() == 0) shutdown_write();
   }
 
   void shutdown_write() {
     if (ph != phase::closing) return;
     ph = phase::lingering;
-    ::shutdown(fd, SHUT_WR);
+    tr->shutdown_write();
     linger_deadline = clock::now() + opts->linger_timeout;
     arm_timer();
     // Drain what is already in the socket from a fresh message (the caller may hold a stream);
@@ -889,9 +779,8 @@ caf::behavior http1_connection(caf::stateful_actor<conn_state>* self, int fd,
                                std::shared_ptr<listener_state> ls) {
   auto& st = self->state;
   st.self = self;
-  st.fd = fd;
   st.ls = std::move(ls);
-  if (!st.start()) {
+  if (!st.start(fd)) {
     self->quit();
     return {};
   }

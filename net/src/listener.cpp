@@ -191,7 +191,7 @@ struct acceptor_state {
       reported = false;
       set_socket_options(cfd, ls->transport);
       ++ls->connections;
-      auto conn = spawn_http1_connection(self, cfd, ls);
+      auto conn = ls->protocols.start(self, cfd, ls);
       self->send(conns, conn_started_atom::value, conn);
     }
   }
@@ -424,12 +424,7 @@ caf::expected<listener_info> start_clear(node& n, std::string name, transport_op
   auto ls = std::make_shared<listener_state>();
   ls->name = name;
   ls->transport = std::move(transport);
-  ls->limits = http1::limits{proto.max_method_length,
-                             proto.max_request_line_length,
-                             proto.max_header_name_length,
-                             proto.max_header_value_length,
-                             proto.max_headers,
-                             proto.max_chunk_extension_length};
+  ls->protocols = protocol_factory{proto};
   ls->env = std::make_shared<const env>(proto.env);
   ls->proto = std::make_shared<const protocol_options>(std::move(proto));
   ls->max_connections = ls->transport.max_connections;

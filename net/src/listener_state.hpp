@@ -11,7 +11,7 @@
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 
-#include "rodeo/http1_parser.hpp"
+#include "protocol_factory.hpp"
 #include "rodeo/listener.hpp"
 #include "rodeo/reactor.hpp"
 
@@ -29,7 +29,7 @@ struct listener_state {
   std::string name;
   transport_options transport;
   std::shared_ptr<const protocol_options> proto;
-  http1::limits limits;
+  protocol_factory protocols;
   std::shared_ptr<rodeo::reactor> reactor;
 
   std::atomic<size_t> connections{0};
@@ -51,9 +51,5 @@ struct listener_state {
     return env;
   }
 };
-
-/// Spawns the HTTP/1.1 connection actor for an accepted socket (it registers with the reactor).
-caf::actor spawn_http1_connection(caf::local_actor* parent, int fd,
-                                  std::shared_ptr<listener_state> ls);
 
 }  // namespace rodeo::detail

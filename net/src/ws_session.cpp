@@ -7,29 +7,23 @@
 // (flush, pause/resume of reading via can_read(), half close, release); socket_session implements
 // them on the socket handed over by HTTP/1.1. An HTTP/2 stream (RFC 8441) would implement them on
 // DATA frames. One translation unit: CAF headers are costly to compile.
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
-#include <thread>
 
 #include <caf/all.hpp>
 
 #include "listener_state.hpp"
 #include "rodeo/atoms.hpp"
 #include "rodeo/connection.hpp"
+#include "rodeo/deadline.hpp"
 #include "rodeo/exit.hpp"
 #include "rodeo/log.hpp"
 #include "rodeo/node.hpp"
+#include "rodeo/output_queue.hpp"
 #include "rodeo/req.hpp"
+#include "rodeo/transport.hpp"
 #include "rodeo/websocket.hpp"
 #include "rodeo/ws_handshake.hpp"
 
@@ -171,19 +165,13 @@ namespace detail {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using ws_timer_atom = caf::atom_constant<caf::atom("wstimer")>;
 
-constexpr size_t read_size = 64 * 1024;
 // Reading from the client stops while this much output waits (an echo cannot outrun a client
 // that does not read), and resumes below the low mark.
-constexpr size_t out_high_watermark = 256 * 1024;
-constexpr size_t out_low_watermark = 64 * 1024;
+constexpr size_t out_high_watermark = output_queue::high_watermark;
+constexpr size_t out_low_watermark = output_queue::low_watermark;
 // An assembled message at least this large makes the session free its buffers after the read.
 constexpr size_t shrink_threshold = 16 * 1024;
-
-// Reads land here; unmasked in place and handed to websocket_handle without a copy. An idle
-// session holds no read buffer.
-thread_local std::array<char, read_size> scratch;
 
 // Cowboy's default req_filter: the request without its headers.
 rodeo::request filter_request(const rodeo::request& r) {
@@ -202,99 +190,10 @@ rodeo::request filter_request(const rodeo::request& r) {
   return out;
 }
 
-// The deadlines (idle_timeout, close_timeout) of every session in the process: one heap served by
-// one thread. A pending CAF delayed message costs an idle session about 1.2 KB (measured with
-// 2,000 sessions), an entry here 16 bytes. Entries hold weak references: a timer never keeps a
-// session alive, and a dead session's timer is dropped when due.
-class session_timers {
- public:
-  static session_timers& instance() {
-    static session_timers timers;
-    return timers;
-  }
-
-  /// `who` receives (ws_timer_atom, at) once `at` passed.
-  void schedule(clock::time_point at, caf::weak_actor_ptr who) {
-    std::lock_guard<std::mutex> guard{mutex_};
-    heap_.push_back({at, std::move(who)});
-    std::push_heap(heap_.begin(), heap_.end(), later);
-    if (!thread_.joinable())
-      thread_ = std::thread{[this] {
-        run();
-      }};
-    else if (heap_.front().at == at)
-      wake_.notify_one();  // a new earliest deadline
-  }
-
-  ~session_timers() {
-    {
-      std::lock_guard<std::mutex> guard{mutex_};
-      stop_ = true;
-    }
-    wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  struct entry {
-    clock::time_point at;
-    caf::weak_actor_ptr who;
-  };
-
-  static bool later(const entry& a, const entry& b) { return a.at > b.at; }
-
-  void run() {
-    std::vector<entry> due;
-    std::unique_lock<std::mutex> lock{mutex_};
-    while (!stop_) {
-      if (heap_.empty()) {
-        wake_.wait(lock);
-        continue;
-      }
-      auto now = clock::now();
-      if (heap_.front().at > now) {
-        const auto next = heap_.front().at;  // a copy: the heap may move while we wait
-        wake_.wait_until(lock, next);
-        continue;
-      }
-      while (!heap_.empty() && heap_.front().at <= now) {
-        std::pop_heap(heap_.begin(), heap_.end(), later);
-        due.push_back(std::move(heap_.back()));
-        heap_.pop_back();
-      }
-      if (heap_.empty() && heap_.capacity() > 1024) heap_.shrink_to_fit();
-      lock.unlock();
-      for (auto& e : due)
-        if (auto p = caf::actor_cast<caf::strong_actor_ptr>(e.who))
-          caf::anon_send(caf::actor_cast<caf::actor>(p), ws_timer_atom::value,
-                         static_cast<int64_t>(e.at.time_since_epoch().count()));
-      due.clear();
-      lock.lock();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::vector<entry> heap_;
-  std::thread thread_;
-  bool stop_ = false;
-};
-
 const rodeo::request& no_request() {
   static const rodeo::request r;
   return r;
 }
-
-// One frame waiting to be written: its header in a small inline buffer and its payload as is,
-// or a whole shared frame.
-struct out_item {
-  std::string payload;
-  std::shared_ptr<const std::string> shared;
-  uint8_t header_len = 0;
-  char header[ws::max_header_size];
-
-  size_t size() const noexcept { return header_len + (shared ? shared->size() : payload.size()); }
-};
 
 // The protocol side of a session. Transport hooks are the pure virtual functions.
 class ws_session {
@@ -311,7 +210,8 @@ class ws_session {
         idle_timeout_(o.idle_timeout),
         close_timeout_(o.close_timeout),
         max_send_queue_(o.max_send_queue),
-        queue_close_code_(o.send_queue_close_code) {
+        queue_close_code_(o.send_queue_close_code),
+        deadlines_(deadlines::of(node::of(self->system()))) {
     if (deflate) {
       // The inflater's window lives in the decoder: it stays for the session's life.
       dec_ = std::make_unique<ws::decoder>(
@@ -346,11 +246,7 @@ class ws_session {
 
   void on_shared(const ws::shared_frame& f) {
     if (phase_ != phase::open || !f.bytes || f.bytes->empty()) return;
-    if (!overflowing()) {
-      out_item it;
-      it.shared = f.bytes;
-      queue(std::move(it));
-    }
+    if (!overflowing()) out_.push({}, f.bytes);
     after_event();
   }
 
@@ -428,7 +324,7 @@ class ws_session {
   bool can_read() const noexcept {
     switch (phase_) {
       case phase::open:
-        return active_ && out_bytes_ < out_high_watermark;
+        return active_ && out_.bytes() < out_high_watermark;
       case phase::closing:
       case phase::failing:
         return true;
@@ -530,27 +426,9 @@ class ws_session {
 
   // -- Output ---------------------------------------------------------------------------------
 
-  void consume(size_t w) {
-    out_bytes_ -= w;
-    while (w > 0) {
-      auto& it = out_[out_first_];
-      size_t left = it.size() - out_offset_;
-      if (w >= left) {
-        w -= left;
-        out_[out_first_] = out_item{};
-        ++out_first_;
-        out_offset_ = 0;
-      } else {
-        out_offset_ += w;
-        w = 0;
-      }
-    }
-  }
-
   /// Called by the transport when everything queued was written.
   void on_drained() {
-    std::vector<out_item>{}.swap(out_);  // an idle session holds no queue
-    out_first_ = out_offset_ = 0;
+    out_.shrink();  // an idle session holds no queue
     if (phase_ == phase::finishing) {
       finish();
     } else if (phase_ == phase::failing && !shut_write_) {
@@ -560,12 +438,12 @@ class ws_session {
   }
 
   void flush() {
-    if (!closed() && out_first_ < out_.size()) transport_flush();
+    if (!closed() && !out_.empty()) transport_flush();
   }
 
   /// After the output moved: reading may resume.
   void on_output_progress() {
-    if (out_bytes_ < out_low_watermark) resume_reading();
+    if (out_.bytes() < out_low_watermark) resume_reading();
   }
 
   void resume_reading() {
@@ -580,10 +458,7 @@ class ws_session {
     if (!closed()) arm_timer();
   }
 
-  std::vector<out_item> out_;
-  size_t out_first_ = 0;   // first unwritten item
-  size_t out_offset_ = 0;  // bytes of out_[out_first_] already written
-  size_t out_bytes_ = 0;
+  output_queue out_;
   std::string pending_in_;  // received, not processed yet (reading paused in the middle)
   phase phase_ = phase::open;
 
@@ -629,22 +504,19 @@ class ws_session {
     if (static_cast<uint8_t>(c.op) >= 0x8 && c.payload.size() > ws::max_control_payload)
       throw std::length_error("WebSocket control frame payload over 125 bytes");
     if (overflowing()) return;
-    out_item it;
     bool data = c.op == ws::opcode::text || c.op == ws::opcode::binary;
     if (enc_ && deflate_on_ && data) {
       auto o = enc_->encode(c.op, c.payload);
-      std::copy(o.header.begin(), o.header.end(), it.header);
-      it.header_len = static_cast<uint8_t>(o.header.size());
+      std::string_view header{o.header.data(), o.header.size()};
       if (o.payload.data() == c.payload.data())
-        it.payload = std::move(c.payload);
+        out_.push(header, std::move(c.payload));
       else
-        it.payload.assign(o.payload);
+        out_.push(header, std::string{o.payload});
     } else {
-      it.header_len =
-          static_cast<uint8_t>(ws::write_frame_header(it.header, c.op, c.payload.size()));
-      it.payload = std::move(c.payload);
+      char header[ws::max_header_size];
+      auto n = ws::write_frame_header(header, c.op, c.payload.size());
+      out_.push({header, n}, std::move(c.payload));
     }
-    queue(std::move(it));
   }
 
   void on_command(ws::close_frame& c) {
@@ -653,9 +525,7 @@ class ws_session {
 
   void on_command(ws::shared_frame& c) {
     if (!c.bytes || c.bytes->empty() || overflowing()) return;
-    out_item it;
-    it.shared = std::move(c.bytes);
-    queue(std::move(it));
+    out_.push({}, std::move(c.bytes));
   }
 
   void on_command(ws::active_cmd& c) { active_ = c.value; }
@@ -674,22 +544,16 @@ class ws_session {
   void on_command(ws::hibernate_cmd&) {
     if (dec_ && !dec_->in_message()) dec_->shrink();
     if (enc_) enc_->shrink();
-    if (out_first_ == out_.size()) std::vector<out_item>{}.swap(out_);
+    out_.shrink();
     if (pending_in_.empty()) std::string{}.swap(pending_in_);
   }
 
   // -- Queue ----------------------------------------------------------------------------------
 
-  void queue(out_item it) {
-    out_bytes_ += it.size();
-    out_.push_back(std::move(it));
-  }
-
   void push_control(ws::opcode op, std::string_view payload) {
-    out_item it;
-    it.header_len = static_cast<uint8_t>(ws::write_frame_header(it.header, op, payload.size()));
-    it.payload.assign(payload);
-    queue(std::move(it));
+    char header[ws::max_header_size];
+    auto n = ws::write_frame_header(header, op, payload.size());
+    out_.push({header, n}, std::string{payload});
   }
 
   void push_close(uint16_t code, std::string_view why) {
@@ -699,10 +563,8 @@ class ws_session {
   // The send queue policy: a frame that comes while more than max_send_queue bytes wait is not
   // queued; the frames not yet started are dropped and the session closes.
   bool overflowing() {
-    if (out_bytes_ <= max_send_queue_) return false;
-    size_t keep = out_first_ + (out_offset_ > 0 ? 1 : 0);
-    for (size_t i = keep; i < out_.size(); ++i) out_bytes_ -= out_[i].size();
-    out_.resize(keep);
+    if (out_.bytes() <= max_send_queue_) return false;
+    out_.drop_unstarted();
     log::debug("WebSocket session: send queue over ", max_send_queue_, " bytes, closing");
     local_close(queue_close_code_, "send queue full", {reason::kind::error, 0, "send_queue_full"});
     return true;
@@ -735,7 +597,7 @@ class ws_session {
       phase_ = phase::finishing;
       close_deadline_ = clock::now() + close_timeout_;
       arm_timer();
-      if (out_first_ == out_.size()) finish();
+      if (out_.empty()) finish();
     }
   }
 
@@ -753,7 +615,7 @@ class ws_session {
       close_deadline_ = clock::now() + close_timeout_;
       pending_in_.clear();
       arm_timer();
-      if (out_first_ == out_.size()) on_drained();
+      if (out_.empty()) on_drained();
     }
   }
 
@@ -783,7 +645,7 @@ class ws_session {
       t = last_recv_ + idle_timeout_;
     if (!t || (timer_at_ && *timer_at_ <= *t)) return;
     timer_at_ = t;
-    session_timers::instance().schedule(*t, caf::weak_actor_ptr{self_->ctrl()});
+    deadlines_->schedule(*t, caf::weak_actor_ptr{self_->ctrl()});
   }
 
   caf::event_based_actor* self_;
@@ -801,35 +663,25 @@ class ws_session {
   std::chrono::milliseconds close_timeout_;
   size_t max_send_queue_;
   uint16_t queue_close_code_;
+  std::shared_ptr<deadlines> deadlines_;
   bool active_ = true;
   bool deflate_on_ = true;
   bool shrink_due_ = false;
   bool shut_write_ = false;
 };
 
-// A session on the socket handed over by the HTTP/1.1 connection.
+// A session on the transport handed over by the HTTP/1.1 connection.
 class socket_session final : public ws_session {
  public:
   socket_session(caf::event_based_actor* self, std::unique_ptr<websocket_handler> h,
                  const ws::options& o, std::optional<ws::deflate_params> deflate,
-                 std::shared_ptr<const rodeo::request> req, socket_handover& hand)
-      : ws_session(self, std::move(h), o, deflate, std::move(req)),
-        fd_(hand.fd),
-        io_(hand.io),
-        reactor_(std::move(hand.reactor)) {
+                 std::shared_ptr<const rodeo::request> req, protocol_handover& hand)
+      : ws_session(self, std::move(h), o, deflate, std::move(req)), tr_(std::move(hand.transport)) {
     // The tail of the 101 goes first; bytes the client sent after its upgrade request are
     // processed before anything read from now on.
-    for (auto& s : hand.output) {
-      if (s.empty()) continue;
-      out_item it;
-      it.payload = std::move(s);
-      out_bytes_ += it.payload.size();
-      out_.push_back(std::move(it));
-    }
+    out_ = std::move(hand.output);
     if (!hand.input.empty()) pending_in_ = std::move(hand.input);
   }
-
-  ~socket_session() override { close_socket(); }
 
   void on_readable() {
     if (closed()) return;
@@ -838,7 +690,7 @@ class socket_session final : public ws_session {
       return;
     }
     read_blocked_ = false;
-    io_->rearm_read();
+    tr_->rearm_read();
     pump();
   }
 
@@ -850,7 +702,7 @@ class socket_session final : public ws_session {
   }
 
   void on_message(caf::message& msg) {
-    if (msg.match_elements<ws_timer_atom, int64_t>())
+    if (msg.match_elements<deadline_atom, int64_t>())
       on_timer(msg.get_as<int64_t>(1));
     else if (msg.match_elements<ws::shared_frame>())
       on_shared(msg.get_as<ws::shared_frame>(0));
@@ -867,63 +719,40 @@ class socket_session final : public ws_session {
   void transport_resume() override {
     if (!read_blocked_ || pumping_) return;
     read_blocked_ = false;
-    io_->rearm_read();
+    tr_->rearm_read();
     pump();
   }
 
   void transport_flush() override {
-    while (out_first_ < out_.size() && !write_blocked_ && fd_ >= 0) {
-      std::array<iovec, 128> iov;
-      size_t n = 0;
-      for (size_t i = out_first_; i < out_.size() && n + 2 <= iov.size(); ++i) {
-        auto& it = out_[i];
-        size_t skip = i == out_first_ ? out_offset_ : 0;
-        if (skip < it.header_len) {
-          iov[n++] = {it.header + skip, it.header_len - skip};
-          skip = 0;
-        } else {
-          skip -= it.header_len;
-        }
-        const std::string& p = it.shared ? *it.shared : it.payload;
-        if (skip < p.size()) iov[n++] = {const_cast<char*>(p.data()) + skip, p.size() - skip};
-      }
-      // sendmsg with MSG_NOSIGNAL: a reset connection gives EPIPE, not SIGPIPE.
-      msghdr msg{};
-      msg.msg_iov = iov.data();
-      msg.msg_iovlen = n;
-      auto w = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !io_->hangup()) {
-        // Ask for `writable`, then try once more: the socket may have drained before the flag
-        // was set, and that edge would be lost.
-        io_->want_write();
-        w = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-          write_blocked_ = true;
-          return;
-        }
-        if (w < 0 && errno == EINTR) continue;
-      }
-      if (w < 0) {
+    if (write_blocked_ || !tr_) return;
+    switch (out_.flush(*tr_)) {
+      case io_status::ok:
+        on_drained();
+        return;
+      case io_status::would_block:
+        write_blocked_ = true;
+        return;
+      case io_status::closed:
+      case io_status::error:
         on_transport_error();
         return;
-      }
-      consume(static_cast<size_t>(w));
     }
-    if (out_first_ == out_.size()) on_drained();
   }
 
   void transport_shutdown_write() override {
-    if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+    if (tr_) tr_->shutdown_write();
   }
 
-  void release() override { close_socket(); }
+  void release() override { tr_.reset(); }
 
  private:
-  // Reads and processes until EAGAIN, or until reading must pause.
+  // Reads and processes until the transport would block, or until reading must pause. Reads
+  // land in the per-thread scratch buffer, are unmasked in place and handed to websocket_handle
+  // without a copy; an idle session holds no read buffer.
   void pump() {
     pumping_ = true;
     drain_pending();
+    auto scratch = read_scratch();
     while (!closed()) {
       if (!can_read()) {
         // Output may be what blocks reading: write it, then decide.
@@ -936,22 +765,19 @@ class socket_session final : public ws_session {
         drain_pending();
         continue;
       }
-      auto n = ::read(fd_, scratch.data(), scratch.size());
-      if (n > 0) {
-        on_input({scratch.data(), static_cast<size_t>(n)});
+      auto r = tr_->read(scratch);
+      if (r.what == io_status::ok) {
+        on_input({scratch.data(), r.bytes});
         flush();
-        // A short read emptied the socket: the next data is signalled (the handle was re-armed
-        // before reading), unless a hangup is already pending.
-        if (static_cast<size_t>(n) < scratch.size() && !closed() && !io_->hangup()) break;
+        // A short read emptied the socket: the next data is signalled (the transport was
+        // re-armed before reading), unless a hangup is already pending.
+        if (r.bytes < scratch.size() && !closed() && !tr_->hangup()) break;
         continue;
       }
-      if (n == 0) {
+      if (r.what == io_status::closed)
         on_eof();
-        break;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      on_transport_error();
+      else if (r.what == io_status::error)
+        on_transport_error();
       break;
     }
     pumping_ = false;
@@ -961,17 +787,7 @@ class socket_session final : public ws_session {
     }
   }
 
-  void close_socket() {
-    if (fd_ < 0) return;
-    reactor_->remove(io_);
-    ::close(fd_);
-    fd_ = -1;
-    io_ = nullptr;
-  }
-
-  int fd_;
-  io_handle* io_;
-  std::shared_ptr<rodeo::reactor> reactor_;
+  std::unique_ptr<transport> tr_;
   bool read_blocked_ = true;
   bool write_blocked_ = false;
   bool pumping_ = false;
@@ -984,7 +800,7 @@ class ws_upgrade final : public connection_upgrade {
              std::optional<ws::deflate_params> d, std::shared_ptr<const rodeo::request> r)
       : handler_(std::move(h)), opts_(std::move(o)), deflate_(d), req_(std::move(r)) {}
 
-  caf::behavior take_over(caf::event_based_actor* self, socket_handover h) override {
+  caf::behavior take_over(caf::event_based_actor* self, protocol_handover h) override {
     auto owned = std::make_unique<socket_session>(self, std::move(handler_), opts_, deflate_,
                                                   std::move(req_), h);
     auto* s = owned.get();

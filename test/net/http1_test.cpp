@@ -536,24 +536,23 @@ namespace {
 
 // A protocol that takes the connection over after the 101 and echoes bytes back.
 struct echo_protocol : rodeo::connection_upgrade {
-  caf::behavior take_over(caf::event_based_actor* self, rodeo::socket_handover h) override {
-    auto st = std::make_shared<rodeo::socket_handover>(std::move(h));
-    self->attach_functor([st] {
-      st->reactor->remove(st->io);
-      ::close(st->fd);
-    });
-    for (auto& o : st->output) ::send(st->fd, o.data(), o.size(), MSG_NOSIGNAL);
-    if (!st->input.empty()) ::send(st->fd, st->input.data(), st->input.size(), MSG_NOSIGNAL);
+  caf::behavior take_over(caf::event_based_actor* self, rodeo::protocol_handover h) override {
+    auto st = std::make_shared<rodeo::protocol_handover>(std::move(h));
+    self->attach_functor([st] { st->transport.reset(); });
+    // The tail of the 101 first, then the bytes that came after the upgrade request.
+    if (!st->input.empty()) st->output.push(std::move(st->input));
+    st->output.flush(*st->transport);
     auto echo = [self, st] {
-      st->io->rearm_read();
+      st->transport->rearm_read();
       char buf[4096];
       for (;;) {
-        auto n = ::read(st->fd, buf, sizeof buf);
-        if (n > 0) {
-          ::send(st->fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+        auto r = st->transport->read(buf);
+        if (r.what == rodeo::io_status::ok) {
+          st->output.push(std::string{buf, r.bytes});
+          st->output.flush(*st->transport);
           continue;
         }
-        if (n == 0 || errno != EAGAIN) self->quit();
+        if (r.what != rodeo::io_status::would_block) self->quit();
         return;
       }
     };

@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 #include <catch2/catch.hpp>
 
+#include "eventually.hpp"
 #include "rodeo/runtime.hpp"
 
 namespace rodeo_test {

@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include "eventually.hpp"
 #include "rodeo/runtime.hpp"
 #include "rodeo/supervision.hpp"
 
@@ -163,17 +164,8 @@ inline std::optional<caf::error> wait_down(caf::actor_system& sys, const caf::ac
   return result;
 }
 
-/// Polls `done` until it holds or the limit passed (for state that no event announces, such as a
-/// supervisor having handled a child's exit).
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = wait_limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds{1});
-  }
-  return true;
-}
+/// For state that no event announces, such as a supervisor having handled a child's exit.
+using rodeo_test::eventually;
 
 /// Children of `sup` that are running.
 inline std::size_t active_children(const caf::actor& sup) {

@@ -1,6 +1,6 @@
 #pragma once
 // What the integration suites share: a blocking loopback client socket with bounded reads, HTTP
-// response-head parsing, and a bounded wait for a condition.
+// response-head parsing, and the bounded wait for a condition (eventually.hpp).
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -17,20 +17,12 @@
 #include <utility>
 #include <vector>
 
+#include "eventually.hpp"
+
 namespace rodeo_test {
 
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
-
-/// Waits (bounded) until pred() holds.
-inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = 5s) {
-  auto end = clock::now() + limit;
-  while (clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
 
 struct http_head {
   int status = 0;

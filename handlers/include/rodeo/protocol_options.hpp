@@ -5,12 +5,15 @@
 #include <memory>
 #include <vector>
 
+#include "rodeo/http1_parser.hpp"
 #include "rodeo/middleware.hpp"
 #include "rodeo/stream_handler.hpp"
 
 namespace rodeo {
 
 struct protocol_options {
+  static constexpr http1::limits parser_defaults{};
+
   /// The initial env: set env.dispatch to the compiled routes.
   rodeo::env env;
   /// Default: { router_middleware(), handler_middleware() }.
@@ -19,14 +22,14 @@ struct protocol_options {
   std::vector<std::shared_ptr<const stream_handler_factory>> stream_handlers;
 
   // Request parsing limits; exceeding one is answered with the status shown, then the connection
-  // closes.
-  size_t max_method_length = 32;          // 501
-  size_t max_request_line_length = 8000;  // 414
-  size_t max_header_name_length = 64;     // 431
-  size_t max_header_value_length = 4096;  // 431
-  size_t max_headers = 100;               // 431 (also bounds the trailers of a chunked body)
+  // closes. Their defaults (Cowboy's) are the parser's own, given in the comments.
+  size_t max_method_length = parser_defaults.max_method_length;              // 32: 501
+  size_t max_request_line_length = parser_defaults.max_request_line_length;  // 8000: 414
+  size_t max_header_name_length = parser_defaults.max_header_name_length;    // 64: 431
+  size_t max_header_value_length = parser_defaults.max_header_value_length;  // 4096: 431
+  size_t max_headers = parser_defaults.max_headers;  // 100: 431 (also bounds chunked trailers)
   /// The bytes of chunk extensions after a chunk size (skipped, not kept); 400 beyond.
-  size_t max_chunk_extension_length = 129;
+  size_t max_chunk_extension_length = parser_defaults.max_chunk_extension_length;  // 129
   /// Requests served on one connection before it closes.
   size_t max_keepalive = 1000;
   /// A request body not read by the handler is skipped (to reach the next request) up to this

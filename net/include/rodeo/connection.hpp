@@ -1,43 +1,34 @@
 #pragma once
-// The HTTP/1.1 connection actor's extension point for protocols that take a connection over after
-// "101 Switching Protocols" (WebSocket: the connection actor becomes the session, as in Cowboy).
-// A stream handler or request actor issues cmd::switch_protocol with a connection_upgrade; the
-// connection writes the 101 response, then calls take_over() in its own actor and runs the
-// returned behavior from then on.
+// The extension point for protocols that take a connection over ("101 Switching Protocols";
+// later h2c and ALPN): the connection actor itself becomes the new protocol, as in Cowboy
+// (WebSocket: the connection actor becomes the session). A stream handler or request actor issues
+// cmd::switch_protocol with a connection_upgrade; the connection writes the 101 response, then
+// calls take_over() in its own actor and runs the returned behavior from then on.
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 
-#include "rodeo/http_message.hpp"
-#include "rodeo/reactor.hpp"
+#include "rodeo/output_queue.hpp"
 #include "rodeo/stream_handler.hpp"
+#include "rodeo/transport.hpp"
 
 namespace rodeo {
 
-/// Everything the new protocol inherits. It owns `fd` and `io` from now on: it must call
-/// reactor->remove(io) and close(fd) when it ends (the HTTP/1.1 code no longer will).
-struct socket_handover {
-  int fd = -1;
-  io_handle* io = nullptr;
-  std::shared_ptr<rodeo::reactor> reactor;
-  /// Bytes read after the upgrade request, not yet parsed.
+/// Everything the new protocol inherits: the transport (it closes it when it ends), the bytes
+/// read but not parsed, and the output not yet written (the tail of the 101: write it first).
+struct protocol_handover {
+  std::unique_ptr<rodeo::transport> transport;
   std::string input;
-  /// Bytes not yet written (the tail of the 101 response); write them first.
-  std::vector<std::string> output;
-  /// The upgrade request.
-  std::shared_ptr<const rodeo::request> req;
-  /// The request actor of the upgrade request (may still be running).
-  caf::actor stream_pid;
+  output_queue output;
 };
 
 class connection_upgrade : public protocol_switch {
  public:
-  /// Runs inside the connection actor; the result replaces the HTTP/1.1 behavior. The actor's
-  /// exit and down handlers are reset to CAF's defaults before this is called.
-  virtual caf::behavior take_over(caf::event_based_actor* self, socket_handover h) = 0;
+  /// Runs inside the connection actor; the result replaces the old protocol's behavior. The
+  /// actor's exit and down handlers are reset to CAF's defaults before this is called.
+  virtual caf::behavior take_over(caf::event_based_actor* self, protocol_handover h) = 0;
 };
 
 }  // namespace rodeo

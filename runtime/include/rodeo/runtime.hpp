@@ -1,6 +1,7 @@
 #pragma once
 // Everything in runtime/: the OTP mirror on CAF.
 #include "rodeo/atoms.hpp"
+#include "rodeo/deadline.hpp"
 #include "rodeo/exit.hpp"
 #include "rodeo/gen_server.hpp"
 #include "rodeo/log.hpp"

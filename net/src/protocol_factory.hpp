@@ -1,0 +1,50 @@
+#pragma once
+// The protocol factory (cowboy_clear / cowboy_tls): a listener is started with the protocols it
+// speaks, and its acceptors ask the factory which protocol actor an accepted connection gets and
+// on which transport. Each protocol's own options (built once from the user's protocol_options)
+// live here with it.
+//
+// Clear listeners speak HTTP/1.1 (HTTP/2 with prior knowledge or `Upgrade: h2c` is the next room:
+// the HTTP/1.1 actor answers the preface with 505 until then); a TLS listener will pick by ALPN.
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "rodeo/http1_parser.hpp"
+#include "rodeo/protocol_options.hpp"
+#include "rodeo/transport.hpp"
+
+namespace rodeo::detail {
+
+struct listener_state;
+
+/// HTTP/1.1's options: the request parser's limits.
+struct http1_options {
+  http1::limits limits;
+};
+http1_options http1_options_of(const protocol_options& proto);
+
+class protocol_factory {
+ public:
+  protocol_factory() = default;
+  explicit protocol_factory(const protocol_options& proto) : http1_(http1_options_of(proto)) {}
+
+  /// Spawns the connection actor for an accepted socket (it opens its transport itself).
+  caf::actor start(caf::local_actor* parent, int fd, std::shared_ptr<listener_state> ls) const;
+  /// The transport of an accepted socket, registered for `owner` (plain TCP on this listener).
+  /// nullptr when the reactor refuses the socket (it is closed then).
+  std::unique_ptr<transport> open(int fd, std::shared_ptr<rodeo::reactor> r,
+                                  caf::actor owner) const;
+
+  const http1_options& http1() const noexcept { return http1_; }
+
+ private:
+  http1_options http1_;
+};
+
+/// Spawns the HTTP/1.1 connection actor for an accepted socket (http1_connection.cpp).
+caf::actor spawn_http1_connection(caf::local_actor* parent, int fd,
+                                  std::shared_ptr<listener_state> ls);
+
+}  // namespace rodeo::detail

@@ -1,0 +1,20 @@
+#pragma once
+// The one bounded wait of every suite: polls a condition that no event announces (a count
+// dropping, a supervisor having handled an exit) until it holds or the limit passed.
+#include <chrono>
+#include <functional>
+#include <thread>
+
+namespace rodeo_test {
+
+inline bool eventually(const std::function<bool()>& pred,
+                       std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  }
+  return pred();
+}
+
+}  // namespace rodeo_test

@@ -8,6 +8,9 @@ packages=(build-essential cmake ninja-build pkg-config libcaf-dev node-llhttp li
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk valgrind gnuplot-nox procps)
 fi
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

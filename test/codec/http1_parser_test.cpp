@@ -117,6 +117,13 @@ TEST_CASE("http1 parser: repeated headers are combined, cookies with semicolons"
   CHECK(*r.heads[0].req.headers.find("cookie") == "x=1; y=2");
 }
 
+TEST_CASE("http1 parser: an empty repeated header adds no empty list element (fuzz finding)") {
+  auto r = parse("GET / HTTP/1.1\r\nHost: h\r\nCookie: a=b\r\nCookie: \r\nX:\r\nX: 1\r\n\r\n");
+  REQUIRE(r.heads.size() == 1);
+  CHECK(*r.heads[0].req.headers.find("cookie") == "a=b");
+  CHECK(*r.heads[0].req.headers.find("x") == "1");
+}
+
 TEST_CASE("http1 parser: HTTP/1.0 needs no host and is not kept alive unless asked") {
   auto a = parse("GET / HTTP/1.0\r\n\r\n");
   REQUIRE(a.heads.size() == 1);

@@ -137,9 +137,14 @@ void parser::finish_field() {
     if (field_ == "host") ++host_count_;
     auto& hs = head_.req.headers;
     if (auto* v = hs.find(field_)) {
-      // Repeated fields combine into one list value (RFC 9110 §5.3); cookies use "; ".
-      v->append(field_ == "cookie" ? "; " : ", ");
-      v->append(value_);
+      // Repeated fields combine into one list value (RFC 9110 §5.3); cookies use "; ". An empty
+      // line adds no element (a trailing separator would not survive re-parsing).
+      if (v->empty()) {
+        *v = std::move(value_);
+      } else if (!value_.empty()) {
+        v->append(field_ == "cookie" ? "; " : ", ");
+        v->append(value_);
+      }
     } else {
       hs.push_back(std::move(field_), std::move(value_));
     }

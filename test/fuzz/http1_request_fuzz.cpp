@@ -7,6 +7,7 @@
 
 #include "fuzz.hpp"
 #include "rodeo/http1_parser.hpp"
+#include "rodeo/ascii.hpp"
 #include "rodeo/http_header.hpp"
 
 namespace {
@@ -110,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // An absolute-form target's authority overrides the host header: the origin form cannot say it.
     auto* host = h.req.headers.find("host");
     auto parsed = host ? rodeo::http_header::parse_host(*host) : std::nullopt;
-    if (parsed && rodeo::http_header::to_lower(parsed->name) == h.req.host)
+    if (parsed && rodeo::ascii::to_lower(parsed->name) == h.req.host)
       FUZZ_CHECK(same_head(h, again.heads[0]));
   }
   return 0;

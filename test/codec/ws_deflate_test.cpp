@@ -456,3 +456,32 @@ TEST_CASE("deflate: shrink between messages keeps decoding right with and withou
     }
   }
 }
+
+TEST_CASE("deflate: every strategy round-trips, and the strategy reaches zlib") {
+  const auto msg = sample_text(4000, 21);
+  size_t default_size = 0, huffman_size = 0;
+  for (auto strategy : {deflate_strategy::default_strategy, deflate_strategy::filtered,
+                        deflate_strategy::huffman_only, deflate_strategy::rle,
+                        deflate_strategy::fixed}) {
+    encoder enc{role::server, deflate_params{}, {.strategy = strategy}};
+    auto out = enc.encode(opcode::text, msg);
+    const std::string wire = std::string(out.header) + std::string(out.payload);
+    decoder dec{{.side = role::client, .deflate = deflate_params{}}};
+    CHECK(feed(dec, wire) == std::vector<recorded>{ws_test::text(msg)});
+    if (strategy == deflate_strategy::default_strategy) default_size = out.payload.size();
+    if (strategy == deflate_strategy::huffman_only) huffman_size = out.payload.size();
+  }
+  // Huffman coding alone finds no repeated strings: text compresses much less.
+  CHECK(huffman_size > default_size + default_size / 4);
+}
+
+TEST_CASE("deflate: the default options are level 1, mem_level 8, 15-bit windows, takeover on") {
+  deflate_options o;
+  CHECK(o.level == 1);
+  CHECK(o.mem_level == 8);
+  CHECK(o.strategy == deflate_strategy::default_strategy);
+  CHECK(o.server_max_window_bits == 15);
+  CHECK(o.client_max_window_bits == 15);
+  CHECK(o.server_context_takeover);
+  CHECK(o.client_context_takeover);
+}

@@ -218,12 +218,34 @@ std::optional<deflate_params> parse_deflate_response(std::string_view value) {
 
 // --- deflater ---
 
-deflater::deflater(int level, int mem_level, int window_bits, bool no_context_takeover)
+namespace {
+
+int zlib_strategy(deflate_strategy s) {
+  switch (s) {
+    case deflate_strategy::filtered:
+      return Z_FILTERED;
+    case deflate_strategy::huffman_only:
+      return Z_HUFFMAN_ONLY;
+    case deflate_strategy::rle:
+      return Z_RLE;
+    case deflate_strategy::fixed:
+      return Z_FIXED;
+    case deflate_strategy::default_strategy:
+      break;
+  }
+  return Z_DEFAULT_STRATEGY;
+}
+
+}  // namespace
+
+deflater::deflater(int level, int mem_level, int window_bits, bool no_context_takeover,
+                   deflate_strategy strategy)
     : level_(std::clamp(level, 0, 9)),
       mem_level_(std::clamp(mem_level, 1, 9)),
       // zlib refuses windowBits 8 for raw deflate; 9 never reaches back more than 250 bytes.
       window_bits_(std::clamp(window_bits, 9, 15)),
-      no_context_takeover_(no_context_takeover) {}
+      no_context_takeover_(no_context_takeover),
+      strategy_(strategy) {}
 
 deflater::~deflater() {
   if (z_) {
@@ -238,8 +260,8 @@ std::string_view deflater::compress(std::string_view message) {
   if (message.empty()) return {"\x00", 1};
   if (!z_) {
     auto z = std::make_unique<z_stream>();
-    if (deflateInit2(z.get(), level_, Z_DEFLATED, -window_bits_, mem_level_, Z_DEFAULT_STRATEGY) !=
-        Z_OK)
+    if (deflateInit2(z.get(), level_, Z_DEFLATED, -window_bits_, mem_level_,
+                     zlib_strategy(strategy_)) != Z_OK)
       throw std::bad_alloc();
     z_ = z.release();
   } else if (no_context_takeover_ && used_) {

@@ -98,16 +98,19 @@ std::string close_payload(uint16_t code, std::string_view reason) {
 namespace {
 
 // One deflater per thread and configuration for every encoder without context takeover.
-deflater& shared_deflater(int level, int mem_level, int window_bits) {
+deflater& shared_deflater(int level, int mem_level, int window_bits, deflate_strategy strategy) {
   struct entry {
     int level, mem_level, window_bits;
+    deflate_strategy strategy;
     std::unique_ptr<deflater> d;
   };
   thread_local std::vector<entry> cache;
   for (auto& e : cache)
-    if (e.level == level && e.mem_level == mem_level && e.window_bits == window_bits) return *e.d;
-  cache.push_back({level, mem_level, window_bits,
-                   std::make_unique<deflater>(level, mem_level, window_bits, true)});
+    if (e.level == level && e.mem_level == mem_level && e.window_bits == window_bits &&
+        e.strategy == strategy)
+      return *e.d;
+  cache.push_back({level, mem_level, window_bits, strategy,
+                   std::make_unique<deflater>(level, mem_level, window_bits, true, strategy)});
   return *cache.back().d;
 }
 
@@ -119,12 +122,13 @@ encoder::encoder(role r, const deflate_params& params, const deflate_options& op
     : threshold_(opts.compression_threshold),
       level_(opts.level),
       mem_level_(opts.mem_level),
+      strategy_(opts.strategy),
       compress_(true),
       role_(r) {
   const bool server = r == role::server;
   window_bits_ = server ? params.server_max_window_bits : params.client_max_window_bits;
   if (!(server ? params.server_no_context_takeover : params.client_no_context_takeover))
-    deflate_ = std::make_unique<deflater>(level_, mem_level_, window_bits_, false);
+    deflate_ = std::make_unique<deflater>(level_, mem_level_, window_bits_, false, strategy_);
 }
 
 encoder::~encoder() = default;
@@ -134,7 +138,7 @@ encoder& encoder::operator=(encoder&&) noexcept = default;
 std::string_view encoder::compress(std::string_view message) {
   if (deflate_) return deflate_->compress(message);
   // The shared deflater's buffer belongs to the thread: keep a copy that lives as long as ours.
-  const auto out = shared_deflater(level_, mem_level_, window_bits_).compress(message);
+  const auto out = shared_deflater(level_, mem_level_, window_bits_, strategy_).compress(message);
   buf_.assign(out);
   return buf_;
 }

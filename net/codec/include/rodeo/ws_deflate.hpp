@@ -25,12 +25,19 @@ struct z_stream_s;
 
 namespace rodeo::ws {
 
+/// zlib's compression strategies (Cowboy's deflate_opts strategy).
+enum class deflate_strategy : uint8_t { default_strategy, filtered, huffman_only, rle, fixed };
+
 /// Server policy for permessage-deflate (Cowboy's deflate_opts).
 struct deflate_options {
-  /// zlib compression level 0..9 for outgoing messages.
-  int level = 6;
+  /// zlib compression level 0..9 for outgoing messages. 1, not zlib's 6: on the 1 KiB text
+  /// messages of the deflate echo (context takeover) level 6 costs 5-6x the CPU of level 1 for
+  /// output 26 % smaller (ratio 0.20 vs 0.27); bench/README.md has the measurements.
+  int level = 1;
   /// zlib memLevel 1..9 for outgoing messages: 8 costs ~128 KiB per connection beside the window.
   int mem_level = 8;
+  /// zlib strategy for outgoing messages.
+  deflate_strategy strategy = deflate_strategy::default_strategy;
   /// Largest LZ77 window (bits, 8..15) the server compresses with; lower saves memory.
   int server_max_window_bits = 15;
   /// Largest window (bits, 8..15) the server asks clients to compress with, when the client's
@@ -80,7 +87,8 @@ std::optional<deflate_params> parse_deflate_response(std::string_view value);
 class deflater {
  public:
   /// window_bits 8..15 (8 is compressed with 9, see the note at the top of this file).
-  deflater(int level, int mem_level, int window_bits, bool no_context_takeover);
+  deflater(int level, int mem_level, int window_bits, bool no_context_takeover,
+           deflate_strategy strategy = deflate_strategy::default_strategy);
   ~deflater();
   deflater(const deflater&) = delete;
   deflater& operator=(const deflater&) = delete;
@@ -95,6 +103,7 @@ class deflater {
   std::string out_;
   int level_, mem_level_, window_bits_;
   bool no_context_takeover_;
+  deflate_strategy strategy_;
   bool used_ = false;
 };
 

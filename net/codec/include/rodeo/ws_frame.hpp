@@ -156,6 +156,7 @@ class encoder {
   std::string buf_;
   size_t threshold_ = 0;
   int level_ = 0, mem_level_ = 0, window_bits_ = 0;
+  deflate_strategy strategy_ = deflate_strategy::default_strategy;
   bool compress_ = false;
   role role_;
   char header_[max_header_size];

@@ -749,9 +749,12 @@ class socket_session final : public ws_session {
   // Reads and processes until the transport would block, or until reading must pause. Reads
   // land in the per-thread scratch buffer, are unmasked in place and handed to websocket_handle
   // without a copy; an idle session holds no read buffer.
+  //
+  // Input parked in pending_in_ (reading paused in the middle of a read) is processed before
+  // the socket is read again, and the pump never leaves while parked input could be processed:
+  // no readiness event will come for bytes that were already read.
   void pump() {
     pumping_ = true;
-    drain_pending();
     auto scratch = read_scratch();
     while (!closed()) {
       if (!can_read()) {
@@ -762,7 +765,10 @@ class socket_session final : public ws_session {
           read_blocked_ = true;
           break;
         }
+      }
+      if (!pending_in_.empty()) {
         drain_pending();
+        flush();
         continue;
       }
       auto r = tr_->read(scratch);
@@ -771,7 +777,7 @@ class socket_session final : public ws_session {
         flush();
         // A short read emptied the socket: the next data is signalled (the transport was
         // re-armed before reading), unless a hangup is already pending.
-        if (r.bytes < scratch.size() && !closed() && !tr_->hangup()) break;
+        if (r.bytes < scratch.size() && pending_in_.empty() && !closed() && !tr_->hangup()) break;
         continue;
       }
       if (r.what == io_status::closed)

@@ -754,3 +754,26 @@ TEST_CASE("session: invalid DEFLATE data is an error (1007)") {
   c->send(ws::masked_frame(opcode::binary, "\xff\xff\xff\xff", key, true, true));
   CHECK(c->close_code() == ws::close_code::invalid_payload);
 }
+
+TEST_CASE("session: frames pipelined behind a message whose echo fills the send queue are served") {
+  // The echo of the big message takes the send queue past its high watermark while the rest of
+  // the same read is still unparsed: that rest must be processed once the queue drains, not when
+  // the client happens to send more (it waited for the 60 s idle timeout).
+  fixture f;
+  f.start();
+  for (size_t big : {size_t{262120}, size_t{600000}}) {
+    auto c = f.connect();
+    const std::string message(big, 'x');
+    c->send(ws::masked_frame(opcode::text, message, key) +
+            ws::masked_frame(opcode::text, "Hello World!", key) +
+            ws::masked_frame(opcode::close, ws::close_payload(ws::close_code::normal), key) +
+            ws::masked_frame(opcode::ping, "after close", key));
+    auto start = clock::now();
+    CHECK(c->next_text(10s) == message);
+    CHECK(c->next_text(10s) == "Hello World!");
+    CHECK(c->close_code(10s) == ws::close_code::normal);
+    CHECK(c->closed_by_peer());
+    CHECK(clock::now() - start < 10s);  // the idle timeout is 60 s
+    CHECK(f.terminated() == "terminate:{remote,1000,<<\"\">>}");
+  }
+}

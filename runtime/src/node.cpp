@@ -14,6 +14,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "rodeo/log.hpp"
+#include "rodeo/malloc_policy.hpp"
 
 namespace rodeo {
 namespace {
@@ -77,6 +78,7 @@ void node::parse(int argc, char** argv, const char* ini_file) {
 }
 
 void node::start() {
+  apply_malloc_policy();
   system_ = std::make_unique<caf::actor_system>(*config_);
   sem_init(&stop_->sem, 0, 0);
   std::lock_guard<std::mutex> guard{nodes_mutex};

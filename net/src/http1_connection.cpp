@@ -94,6 +94,8 @@ struct conn_state {
   std::optional<clock::time_point> request_deadline;
   clock::time_point idle_deadline;
   std::optional<clock::time_point> linger_deadline;
+  std::optional<clock::time_point> send_deadline;  // output blocked since, plus send_timeout
+  std::optional<clock::time_point> body_deadline;  // no request body byte since, plus body_timeout
   std::optional<clock::time_point> timer_at;
 
   conn_state() = default;
@@ -141,6 +143,8 @@ struct conn_state {
     std::optional<clock::time_point> t = idle_deadline;
     if (request_deadline && *request_deadline < *t) t = request_deadline;
     if (linger_deadline && *linger_deadline < *t) t = linger_deadline;
+    if (send_deadline && *send_deadline < *t) t = send_deadline;
+    if (body_deadline && *body_deadline < *t) t = body_deadline;
     return t;
   }
 
@@ -171,11 +175,35 @@ struct conn_state {
         final_close();
       return;
     }
+    if (send_deadline && now >= *send_deadline) {
+      log::debug("HTTP/1.1 ", tr->peer().ip, ":", tr->peer().port, " on ", ls->name,
+                 ": send_timeout, the client does not read");
+      final_close();
+      return;
+    }
+    if (body_deadline && now >= *body_deadline) {
+      body_deadline.reset();
+      if (cur && !cur->body_done) {
+        if (cur->flow > 0) {
+          early_error(408, "The request body was not received in time.");
+          return;
+        }
+        arm_body_deadline(now);  // the handler is not reading: not the client's delay
+      }
+    }
     if (now >= idle_deadline) {
       final_close();
       return;
     }
     arm_timer();
+  }
+
+  // While a request body is being read, each byte of it moves the body deadline.
+  void arm_body_deadline(clock::time_point now) {
+    if (opts->body_timeout.count() > 0 && cur && !cur->body_done)
+      body_deadline = now + opts->body_timeout;
+    else
+      body_deadline.reset();
   }
 
   // -- Reading ----------------------------------------------------------------------------------
@@ -213,7 +241,9 @@ struct conn_state {
     for (;;) {
       auto r = tr->read(scratch);
       if (r.what == io_status::ok) {
-        idle_deadline = clock::now() + opts->idle_timeout;
+        auto now = clock::now();
+        idle_deadline = now + opts->idle_timeout;
+        if (body_deadline) body_deadline = now + opts->body_timeout;
         if (ph == phase::lingering) continue;
         feed(scratch.data(), r.bytes);
         if (ph == phase::closed) return;
@@ -307,6 +337,7 @@ struct conn_state {
     }
     if (!cur || cur->body_done) return;
     cur->body_done = true;
+    body_deadline.reset();
     if (cur->req->has_body) deliver_body(is_fin::fin);
   }
 
@@ -333,6 +364,8 @@ struct conn_state {
     s->req = std::make_shared<const rodeo::request>(std::move(head.req));
     s->chain = make_stream_chain(*opts);
     cur = std::move(s);
+    arm_body_deadline(clock::now());
+    arm_timer();
     stream_context ctx{self, cur->req, ls->current_env(), ls->proto, cur->expect_continue};
     cmds.clear();
     cur->chain->init(cur->id, ctx, cmds);
@@ -605,6 +638,7 @@ struct conn_state {
       }
     }
     cur.reset();
+    body_deadline.reset();
     if (close || draining) {
       begin_close();
       return;
@@ -626,12 +660,20 @@ struct conn_state {
   void flush() {
     if (!tr) return;
     if (!write_blocked) {
+      const auto before = out.bytes();
       auto st = out.flush(*tr);
       if (st == io_status::would_block) {
         write_blocked = true;
+        // Ranch's send_timeout counts from the last progress, as one blocking send would.
+        if (opts->send_timeout.count() > 0 && (!send_deadline || out.bytes() < before)) {
+          send_deadline = clock::now() + opts->send_timeout;
+          arm_timer();
+        }
       } else if (st != io_status::ok) {
         on_socket_error();
         return;
+      } else {
+        send_deadline.reset();
       }
     }
     idle_deadline = clock::now() + opts->idle_timeout;

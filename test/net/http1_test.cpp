@@ -616,3 +616,57 @@ TEST_CASE("stream handlers' early_error shapes the protocol's error responses") 
   CHECK(r->body == "explained");
   CHECK(c.closed_by_peer());
 }
+
+TEST_CASE("send_timeout: a client that never reads a large response is closed after it") {
+  server srv;
+  srv.start(routes(), [](rodeo::protocol_options& p) { p.send_timeout = 300ms; });
+  client c{srv.port, 4096};
+  c.send(get("/big"));  // 16 MiB, never read
+  REQUIRE(eventually([&] { return rodeo::connection_count(srv.node, "test") == 1u; }));
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(eventually([&] { return rodeo::connection_count(srv.node, "test") == 0u; }, 10s));
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= 250ms);  // not before the timeout (the count was seen a little after the write)
+  CHECK(took < 3s);      // well before 10x it, and the 60 s idle timeout
+}
+
+TEST_CASE("send_timeout: a slow reader that keeps taking bytes is not cut") {
+  server srv;
+  srv.start(routes(), [](rodeo::protocol_options& p) { p.send_timeout = 500ms; });
+  client c{srv.port, 4096};
+  c.send(get("/big"));
+  auto r = c.read_response(false, 60s);  // reads as fast as it can: progress all along
+  REQUIRE(r);
+  CHECK(r->body.size() == (16u << 20));
+}
+
+TEST_CASE("body_timeout: a request body that stops arriving is answered 408 and closed") {
+  server srv;
+  srv.start(routes(), [](rodeo::protocol_options& p) { p.body_timeout = 300ms; });
+  client c{srv.port};
+  auto start = std::chrono::steady_clock::now();
+  c.send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789");
+  auto r = c.read_response();
+  auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(r);
+  CHECK(r->status == 408);
+  CHECK(r->header_or("connection") == "close");
+  CHECK(c.closed_by_peer());
+  CHECK(took >= 300ms);
+  CHECK(took < 3s);
+}
+
+TEST_CASE("body_timeout: a body that trickles in faster than the timeout is read whole") {
+  server srv;
+  srv.start(routes(), [](rodeo::protocol_options& p) { p.body_timeout = 1s; });
+  client c{srv.port};
+  c.send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\n");
+  for (char ch : std::string("abcdef")) {
+    std::this_thread::sleep_for(200ms);  // the client's pacing, not a wait for the server
+    c.send(std::string(1, ch));
+  }
+  auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "abcdef");
+}

@@ -47,6 +47,13 @@ struct protocol_options {
   /// After answering and shutting down the write side, how long to drain the client's data
   /// before closing (so the answer is not lost to a TCP reset).
   std::chrono::milliseconds linger_timeout{1000};
+  /// Ranch's send_timeout: output that makes no progress for this long (the client does not
+  /// read) closes the connection, as Ranch's default send_timeout_close does. Zero: no limit.
+  std::chrono::milliseconds send_timeout{30000};
+  /// A request body from which no byte arrives for this long, while the connection is reading
+  /// it, is answered 408 (or cut, once the response started) and the connection closes. Zero: no
+  /// limit. Cowboy's read_body timeout (period 15 s + 1 s).
+  std::chrono::milliseconds body_timeout{16000};
 
   protocol_options();
 };

@@ -22,6 +22,9 @@
 
 namespace {
 
+/// Asks a worker to crash.
+using close_atom = caf::atom_constant<caf::atom("close")>;
+
 /// What the current worker incarnation publishes to the main thread.
 struct worker_board {
   std::mutex mutex;
@@ -40,7 +43,7 @@ caf::behavior worker(caf::event_based_actor* self, std::shared_ptr<worker_board>
     ++board->generation;
   }
   board->started.notify_all();
-  return {[board](rodeo::close_atom) {
+  return {[board](close_atom) {
     board->crashed_at = bench::now_ns();
     throw std::runtime_error("crash requested by the benchmark");
   }};
@@ -84,7 +87,7 @@ int main(int argc, char** argv) {
       victim = board->current;
       generation = board->generation;
     }
-    caf::anon_send(victim, rodeo::close_atom::value);
+    caf::anon_send(victim, close_atom::value);
     victim = nullptr;
     std::unique_lock<std::mutex> guard{board->mutex};
     if (!board->started.wait_for(guard, std::chrono::seconds{5},

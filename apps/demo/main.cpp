@@ -220,7 +220,7 @@ int main(int argc, char** argv) {
     }
   }
   rodeo::node node{static_cast<int>(rest.size()), rest.data()};
-  std::vector<rodeo::path_rule<rodeo::handler_ref>> paths{
+  rodeo::path_list paths{
       {"/", rodeo::handler_of<hello_h>()},
       {"/auth/:token/:user", rodeo::handler_of<auth_h>()},
       {"/echo-body", rodeo::handler_of<echo_h>()},

@@ -117,7 +117,7 @@ struct chat_h : rodeo::handler {
 
 }  // namespace
 
-std::vector<rodeo::path_rule<rodeo::handler_ref>> ws_routes(const ws_settings& settings) {
+rodeo::path_list ws_routes(const ws_settings& settings) {
   return {
       {"/ws", rodeo::websocket_of<ws_h>(settings)},
       {"/echo", rodeo::websocket_of<echo_h>(settings)},

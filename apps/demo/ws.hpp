@@ -23,7 +23,7 @@ struct ws_settings {
 };
 
 /// The routes above.
-std::vector<rodeo::path_rule<rodeo::handler_ref>> ws_routes(const ws_settings& settings);
+rodeo::path_list ws_routes(const ws_settings& settings);
 
 /// Sends `text` to every /ws session (one text frame, built once); returns how many.
 size_t ws_broadcast(rodeo::node& n, std::string_view text);

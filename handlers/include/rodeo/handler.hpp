@@ -183,8 +183,9 @@ requires(std::invocable<F&, req&> &&
   factory_ = std::make_shared<const factory>(std::move(fn));
 }
 
-/// Cowboy's compiled dispatch list and its source form.
+/// Cowboy's compiled dispatch list and its source form: host rules, each with its path list.
 using dispatch = router<handler_ref>;
 using route_list = routes<handler_ref>;
+using path_list = std::vector<path_rule<handler_ref>>;
 
 }  // namespace rodeo

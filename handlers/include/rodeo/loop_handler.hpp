@@ -19,24 +19,6 @@
 //       return rodeo::ok();
 //     }
 //   };
-#include <optional>
-#include <tuple>
-
-#include <caf/message.hpp>
-
 #include "rodeo/atoms.hpp"
 #include "rodeo/handler.hpp"
-
-namespace rodeo {
-
-/// The elements of `msg` when its types are exactly Ts..., else nullopt.
-template <class... Ts>
-std::optional<std::tuple<Ts...>> match(const caf::message& msg) {
-  if (!msg.match_elements<Ts...>()) return std::nullopt;
-  return [&]<size_t... Is>(std::index_sequence<Is...>) {
-    return std::optional<std::tuple<Ts...>>{std::tuple<Ts...>{msg.get_as<Ts>(Is)...}};
-  }
-  (std::index_sequence_for<Ts...>{});
-}
-
-}  // namespace rodeo
+#include "rodeo/match.hpp"

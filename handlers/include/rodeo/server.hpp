@@ -1,6 +1,7 @@
 #pragma once
-// Everything a user of the HTTP server needs: listeners (net/), the Req API, handlers, loop
-// handlers, middlewares, stream handlers and the codecs they use.
+// Everything a handler author needs: the Req API, handlers, loop handlers, middlewares, stream
+// handlers and the codecs they use. Listeners are net/'s (rodeo/listener.hpp; rodeo/rodeo.hpp has
+// both).
 #include "rodeo/cookie.hpp"
 #include "rodeo/handler.hpp"
 #include "rodeo/http_header.hpp"
@@ -13,6 +14,3 @@
 #include "rodeo/router.hpp"
 #include "rodeo/sse.hpp"
 #include "rodeo/stream_handler.hpp"
-#if __has_include("rodeo/listener.hpp")
-#include "rodeo/listener.hpp"
-#endif

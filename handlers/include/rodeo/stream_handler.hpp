@@ -27,6 +27,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/message.hpp>
@@ -38,6 +39,9 @@ namespace rodeo {
 
 struct env;
 struct protocol_options;
+
+/// Sent by the connection to a stream's actors when its client went away.
+using client_gone_atom = caf::atom_constant<caf::atom("clientgone")>;
 
 /// Implemented by protocols that can take over a connection after a 101 (WebSocket); the
 /// connection's protocol code knows the concrete interface (see net/).

@@ -19,8 +19,13 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/atom.hpp>
 
 namespace rodeo {
+
+/// The reactor's messages to the actor that owns a descriptor.
+using readable_atom = caf::atom_constant<caf::atom("readable")>;
+using writable_atom = caf::atom_constant<caf::atom("writable")>;
 
 class node;
 

@@ -1,5 +1,6 @@
 #pragma once
-// The whole public API (link rodeo::rodeo). Each part also has its own umbrella header.
+// The whole public API (link rodeo::rodeo). Each part also has its own umbrella header: runtime,
+// supervision, server (handlers), listener and websocket (net).
 #include "rodeo/listener.hpp"
 #include "rodeo/runtime.hpp"
 #include "rodeo/server.hpp"

@@ -27,10 +27,9 @@
 #include <caf/actor.hpp>
 
 #include "rodeo/http_message.hpp"
+#include "rodeo/reactor.hpp"
 
 namespace rodeo {
-
-class reactor;
 
 enum class io_status : std::uint8_t {
   ok,           // `bytes` moved (> 0)

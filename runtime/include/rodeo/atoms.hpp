@@ -16,21 +16,10 @@ using event_atom = caf::atom_constant<caf::atom("event")>;
 using eof_atom = caf::atom_constant<caf::atom("eof")>;
 /// `{reply, Body}`: a long-poll answer for a loop handler.
 using reply_atom = caf::atom_constant<caf::atom("reply")>;
-/// WebSocket frame kinds, for commands and for `websocket_handle`.
-using text_atom = caf::atom_constant<caf::atom("text")>;
-using binary_atom = caf::atom_constant<caf::atom("binary")>;
-using ping_atom = caf::atom_constant<caf::atom("ping")>;
-using pong_atom = caf::atom_constant<caf::atom("pong")>;
-using close_atom = caf::atom_constant<caf::atom("close")>;
 /// gen_server: `call` and `cast` envelopes.
 using call_atom = caf::atom_constant<caf::atom("call")>;
 using cast_atom = caf::atom_constant<caf::atom("cast")>;
 /// A timer's message when none is given, and a handler/idle timeout.
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
-/// Sent by the reactor to the actor that owns a file descriptor.
-using readable_atom = caf::atom_constant<caf::atom("readable")>;
-using writable_atom = caf::atom_constant<caf::atom("writable")>;
-/// Sent to a stream (request) actor when its client went away.
-using client_gone_atom = caf::atom_constant<caf::atom("clientgone")>;
 
 }  // namespace rodeo

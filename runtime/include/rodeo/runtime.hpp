@@ -5,6 +5,7 @@
 #include "rodeo/exit.hpp"
 #include "rodeo/gen_server.hpp"
 #include "rodeo/log.hpp"
+#include "rodeo/match.hpp"
 #include "rodeo/node.hpp"
 #include "rodeo/pg.hpp"
 #include "rodeo/process.hpp"

@@ -76,8 +76,11 @@ tls_certificate make_self_signed_certificate(const std::vector<std::string>& nam
                              reinterpret_cast<const unsigned char*>(names[0].c_str()), -1, -1, 0);
   X509_set_issuer_name(x.get(), subject);
   std::string san;
-  for (const auto& n : names)
-    san += (san.empty() ? "" : ",") + std::string(is_ip(n) ? "IP:" : "DNS:") + n;
+  for (const auto& n : names) {
+    if (!san.empty()) san += ',';
+    san += is_ip(n) ? "IP:" : "DNS:";
+    san += n;
+  }
   X509V3_CTX v3;
   X509V3_set_ctx_nodb(&v3);
   X509V3_set_ctx(&v3, x.get(), x.get(), nullptr, nullptr, 0);

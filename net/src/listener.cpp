@@ -419,12 +419,15 @@ caf::actor conns_of(const listener_entry& e) {
 
 using namespace detail;
 
-caf::expected<listener_info> start_clear(node& n, std::string name, transport_options transport,
-                                         protocol_options proto) {
+namespace {
+
+caf::expected<listener_info> start_listener(node& n, std::string name, transport_options transport,
+                                            protocol_options proto,
+                                            std::shared_ptr<tls_listener> tls) {
   auto ls = std::make_shared<listener_state>();
   ls->name = name;
   ls->transport = std::move(transport);
-  ls->protocols = protocol_factory{proto};
+  ls->protocols = protocol_factory{proto, std::move(tls)};
   ls->env = std::make_shared<const env>(proto.env);
   ls->proto = std::make_shared<const protocol_options>(std::move(proto));
   ls->max_connections = ls->transport.max_connections;
@@ -473,6 +476,50 @@ caf::expected<listener_info> start_clear(node& n, std::string name, transport_op
     listeners()[&n][name].sup = *sup;
   }
   return listener_info{name, ls->transport.ip, ls->port, *sup};
+}
+
+// The protocols a TLS listener offers by ALPN: those it serves (HTTP/2 is not served yet).
+tls_options served_by_alpn(tls_options tls) {
+  std::erase_if(tls.alpn_preferred_protocols, [](const std::string& p) { return p != "http/1.1"; });
+  return tls;
+}
+
+}  // namespace
+
+caf::expected<listener_info> start_clear(node& n, std::string name, transport_options transport,
+                                         protocol_options proto) {
+  return start_listener(n, std::move(name), std::move(transport), std::move(proto), nullptr);
+}
+
+caf::expected<listener_info> start_tls(node& n, std::string name, transport_options transport,
+                                       tls_options tls, protocol_options proto) {
+  auto listener = std::make_shared<tls_listener>();
+  try {
+    listener->context = std::make_shared<const tls_context>(served_by_alpn(std::move(tls)));
+  } catch (const tls_error& e) {
+    return caf::make_error(caf::sec::invalid_argument, e.what());
+  }
+  listener->stats = std::make_shared<tls_stats>(name);
+  return start_listener(n, std::move(name), std::move(transport), std::move(proto),
+                        std::move(listener));
+}
+
+caf::error set_tls_options(node& n, const std::string& name, tls_options tls) {
+  auto e = find(n, name);
+  if (!e || !e->ls->protocols.tls()) return make_error(supervisor_error::not_found);
+  try {
+    e->ls->protocols.tls()->context =
+        std::make_shared<const tls_context>(served_by_alpn(std::move(tls)));
+  } catch (const tls_error& err) {
+    return caf::make_error(caf::sec::invalid_argument, err.what());
+  }
+  return {};
+}
+
+std::shared_ptr<const tls_stats> get_tls_stats(node& n, const std::string& name) {
+  auto e = find(n, name);
+  if (!e || !e->ls->protocols.tls()) return nullptr;
+  return e->ls->protocols.tls()->stats;
 }
 
 bool stop_listener(node& n, const std::string& name) {

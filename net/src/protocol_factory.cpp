@@ -15,7 +15,9 @@ caf::actor protocol_factory::start(caf::local_actor* parent, int fd,
 
 std::unique_ptr<transport> protocol_factory::open(int fd, std::shared_ptr<rodeo::reactor> r,
                                                   caf::actor owner) const {
-  return make_tcp_transport(fd, std::move(r), std::move(owner));
+  auto tcp = make_tcp_transport(fd, std::move(r), std::move(owner));
+  if (!tls_) return tcp;
+  return make_tls_transport(std::move(tcp), tls_->context.load(), tls_->stats);
 }
 
 }  // namespace rodeo::detail

@@ -5,7 +5,10 @@
 // live here with it.
 //
 // Clear listeners speak HTTP/1.1 (HTTP/2 with prior knowledge or `Upgrade: h2c` is the next room:
-// the HTTP/1.1 actor answers the preface with 505 until then); a TLS listener will pick by ALPN.
+// the HTTP/1.1 actor answers the preface with 505 until then). TLS listeners speak HTTP/1.1 over
+// TLS; they will pick HTTP/2 by ALPN once its connection actor exists (until then they offer
+// only http/1.1).
+#include <atomic>
 #include <memory>
 
 #include <caf/actor.hpp>
@@ -13,6 +16,7 @@
 
 #include "rodeo/http1_parser.hpp"
 #include "rodeo/protocol_options.hpp"
+#include "rodeo/tls_transport.hpp"
 #include "rodeo/transport.hpp"
 
 namespace rodeo::detail {
@@ -25,22 +29,33 @@ struct http1_options {
 };
 http1_options http1_options_of(const protocol_options& proto);
 
+/// A TLS listener's current context (replaced by set_tls_options: new connections take the new
+/// one, open ones keep theirs) and its handshake counters.
+struct tls_listener {
+  std::atomic<std::shared_ptr<const tls_context>> context;
+  std::shared_ptr<tls_stats> stats;
+};
+
 class protocol_factory {
  public:
   protocol_factory() = default;
-  explicit protocol_factory(const protocol_options& proto) : http1_(http1_options_of(proto)) {}
+  explicit protocol_factory(const protocol_options& proto,
+                            std::shared_ptr<tls_listener> tls = nullptr)
+      : http1_(http1_options_of(proto)), tls_(std::move(tls)) {}
 
   /// Spawns the connection actor for an accepted socket (it opens its transport itself).
   caf::actor start(caf::local_actor* parent, int fd, std::shared_ptr<listener_state> ls) const;
-  /// The transport of an accepted socket, registered for `owner` (plain TCP on this listener).
+  /// The transport of an accepted socket, registered for `owner` (plain TCP, or TLS over it).
   /// nullptr when the reactor refuses the socket (it is closed then).
   std::unique_ptr<transport> open(int fd, std::shared_ptr<rodeo::reactor> r,
                                   caf::actor owner) const;
 
   const http1_options& http1() const noexcept { return http1_; }
+  const std::shared_ptr<tls_listener>& tls() const noexcept { return tls_; }
 
  private:
   http1_options http1_;
+  std::shared_ptr<tls_listener> tls_;
 };
 
 /// Spawns the HTTP/1.1 connection actor for an accepted socket (http1_connection.cpp).

@@ -19,6 +19,17 @@ tls_engine::tls_engine(std::shared_ptr<const tls_context> context, int fd)
   SSL_set_accept_state(ssl_);
 }
 
+tls_engine::tls_engine(std::shared_ptr<const tls_context> context, BIO* bio)
+    : context_(std::move(context)), ssl_(SSL_new(context_->native())) {
+  if (!ssl_) {
+    BIO_free(bio);
+    ERR_clear_error();
+    throw tls_error("SSL_new: out of memory");
+  }
+  SSL_set_bio(ssl_, bio, bio);
+  SSL_set_accept_state(ssl_);
+}
+
 tls_engine::~tls_engine() {
   SSL_free(ssl_);
 }

@@ -37,8 +37,11 @@
 #include "rodeo/handler.hpp"
 #include "rodeo/node.hpp"
 #include "rodeo/protocol_options.hpp"
+#include "rodeo/tls_options.hpp"
 
 namespace rodeo {
+
+class tls_stats;
 
 /// Ranch's `infinity` for max_connections.
 inline constexpr size_t infinity = std::numeric_limits<size_t>::max();
@@ -80,6 +83,18 @@ struct listener_info {
 /// the errno name in its context.
 caf::expected<listener_info> start_clear(node& n, std::string name, transport_options transport,
                                          protocol_options proto);
+/// cowboy:start_tls/3: as start_clear, over TLS (rodeo/tls_options.hpp). Every handler kind works
+/// as over clear (HTTP/1.1, WebSocket as wss://, SSE, long polling); the scheme is "https". ALPN
+/// offers only http/1.1 for now (HTTP/2 is not served yet). Errors: those of start_clear, and
+/// caf::sec::invalid_argument with tls_error's text for options OpenSSL refuses.
+caf::expected<listener_info> start_tls(node& n, std::string name, transport_options transport,
+                                       tls_options tls, protocol_options proto);
+/// Replaces a TLS listener's certificates and other TLS options (Ranch's set_transport_options):
+/// new connections use them, open ones keep theirs. The old options stay when the new ones are
+/// refused (invalid_argument); not_found when there is no such TLS listener.
+caf::error set_tls_options(node& n, const std::string& name, tls_options tls);
+/// A TLS listener's handshake counters (done, failed by cause), or nullptr.
+std::shared_ptr<const tls_stats> get_tls_stats(node& n, const std::string& name);
 /// Stops accepting, closes every connection (each gets shutdown_timeout to finish its current
 /// write; their request actors are told client_gone) and removes the listener. False when there
 /// is no such listener.

@@ -12,6 +12,7 @@
 #include "rodeo/tls_context.hpp"
 
 using SSL = struct ssl_st;
+using BIO = struct bio_st;
 
 namespace rodeo {
 
@@ -32,6 +33,9 @@ class tls_engine {
  public:
   /// Takes no ownership of `fd`; keeps `context` alive as long as the connection.
   tls_engine(std::shared_ptr<const tls_context> context, int fd);
+  /// Over any byte stream: `bio` (owned from now on) reads and writes it, and reports
+  /// would-block as OpenSSL's retry flags.
+  tls_engine(std::shared_ptr<const tls_context> context, BIO* bio);
   ~tls_engine();
   tls_engine(const tls_engine&) = delete;
   tls_engine& operator=(const tls_engine&) = delete;

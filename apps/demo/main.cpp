@@ -12,11 +12,18 @@
 //   GET  /inline             "Hello world!" from the inline fast path (no request actor)
 //   GET  /ws, /echo, /chat   WebSocket: see ws.hpp (--ws-max-frame-size N raises the 1 MiB limit)
 //
+// --tls-port N serves every route over TLS as well (HTTP/1.1; wss:// for the WebSocket routes),
+// with --cert FILE --key FILE, or a self-signed certificate for 127.0.0.1/localhost made at start
+// (its path is printed, for curl --cacert). Port 0 picks a free port (printed too).
+//
 // --max-connections N|infinity, --request-timeout MS and --idle-timeout MS set Ranch's and
 // Cowboy's options of the same names (defaults 1024, 5000, 60000); bench/run raises them to hold
 // 10,000 idle connections.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -176,6 +183,8 @@ std::optional<uint64_t> parse_count(const std::string& s) {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   int port = 8080;
+  std::optional<int> tls_port;
+  rodeo::tls_certificate cert;
   rodeo_demo::ws_settings ws;
   size_t max_connections = rodeo::transport_options{}.max_connections;
   rodeo::protocol_options proto;
@@ -198,6 +207,12 @@ int main(int argc, char** argv) {
       auto n = parse_count(*v);
       if (!n) return bad("--idle-timeout", *v);
       proto.idle_timeout = std::chrono::milliseconds(*n);
+    } else if (auto v = option_value("--tls-port", i, argc, argv)) {
+      tls_port = std::atoi(v->c_str());
+    } else if (auto v = option_value("--cert", i, argc, argv)) {
+      cert.certfile = *v;
+    } else if (auto v = option_value("--key", i, argc, argv)) {
+      cert.keyfile = *v;
     } else if ((a == "--port" || a == "--host") && i + 1 < argc) {
       (a == "--port" ? (void)(port = std::atoi(argv[++i])) : (void)(host = argv[++i]));
     } else if (a.rfind("--port=", 0) == 0) {
@@ -213,7 +228,9 @@ int main(int argc, char** argv) {
           << "usage: rodeo-demo [--host 127.0.0.1] [--port 8080] "
              "[--ws-max-frame-size 1048576]\n"
              "                  [--max-connections 1024|N|infinity] [--request-timeout 5000 (ms)]\n"
-             "                  [--idle-timeout 60000 (ms)] [--caf.* options]\n";
+             "                  [--idle-timeout 60000 (ms)] [--tls-port N [--cert FILE --key "
+             "FILE]]\n"
+             "                  [--caf.* options]\n";
       return 0;
     } else {
       rest.push_back(argv[i]);
@@ -234,6 +251,7 @@ int main(int argc, char** argv) {
   for (auto& r : rodeo_demo::ws_routes(ws)) paths.push_back(std::move(r));
   proto.env.dispatch = std::make_shared<const rodeo::dispatch>(
       rodeo::compile(rodeo::route_list{{"_", std::move(paths)}}));
+  auto tls_proto = proto;
   auto info = rodeo::start_clear(
       node, "http",
       {.ip = host, .port = static_cast<uint16_t>(port), .max_connections = max_connections},
@@ -244,6 +262,31 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "rodeo-demo listening on http://" << host << ":" << info->port << "/" << std::endl;
+  if (tls_port) {
+    if (cert.certfile.empty() != cert.keyfile.empty()) {
+      std::cerr << "rodeo-demo: --cert and --key go together\n";
+      return 2;
+    }
+    if (cert.certfile.empty()) {
+      cert = rodeo::make_self_signed_certificate({"127.0.0.1", "localhost"});
+      char dir[] = "/tmp/rodeo-demo-XXXXXX";
+      if (!::mkdtemp(dir)) return std::cerr << "rodeo-demo: mkdtemp failed\n", 1;
+      cert.certfile = std::string(dir) + "/cert.pem";
+      std::ofstream(cert.certfile) << cert.cert;
+      std::cout << "rodeo-demo: self-signed certificate for 127.0.0.1 and localhost: "
+                << cert.certfile << std::endl;
+    }
+    auto tls = rodeo::start_tls(
+        node, "https",
+        {.ip = host, .port = static_cast<uint16_t>(*tls_port), .max_connections = max_connections},
+        {.certificate = cert}, std::move(tls_proto));
+    if (!tls) {
+      std::cerr << "rodeo-demo: cannot serve TLS on " << host << ":" << *tls_port << ": "
+                << caf::to_string(tls.error()) << "\n";
+      return 1;
+    }
+    std::cout << "rodeo-demo listening on https://" << host << ":" << tls->port << "/" << std::endl;
+  }
   node.run();
   return 0;
 }

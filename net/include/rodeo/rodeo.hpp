@@ -5,4 +5,6 @@
 #include "rodeo/runtime.hpp"
 #include "rodeo/server.hpp"
 #include "rodeo/supervision.hpp"
+#include "rodeo/tls_self_signed.hpp"
+#include "rodeo/tls_transport.hpp"
 #include "rodeo/websocket.hpp"

@@ -87,6 +87,13 @@ class tcp_transport final : public transport {
     io_ = nullptr;
   }
 
+  void abort() override {
+    if (fd_ < 0) return;
+    linger reset{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close();
+  }
+
   bool is_open() const noexcept override { return fd_ >= 0; }
   void rearm_read() noexcept override { io_->rearm_read(); }
   bool hangup() const noexcept override { return io_->hangup(); }

@@ -324,6 +324,7 @@ void ws_session::local_close(uint16_t code, std::string_view why, reason r) {
   reason_ = std::move(r);
   push_close(code, why);
   phase_ = phase::closing;
+  leave_groups();
   close_deadline_ = clock::now() + close_timeout_;
   arm_timer();
 }
@@ -338,6 +339,7 @@ void ws_session::on_remote_close(uint16_t code, std::string_view payload) {
     push_control(ws::opcode::close, code == ws::close_code::no_status
                                         ? std::string{}
                                         : ws::close_payload(code, payload));
+    leave_groups();
   }
   if (phase_ == phase::open || phase_ == phase::closing) {
     phase_ = phase::finishing;
@@ -355,6 +357,7 @@ void ws_session::on_protocol_error(uint16_t code, std::string_view why) {
                                                                   : "badframe";
     reason_ = {reason::kind::error, code, cause};
     push_close(code, {});
+    leave_groups();
   }
   if (phase_ == phase::open || phase_ == phase::closing) {
     phase_ = phase::failing;
@@ -365,10 +368,20 @@ void ws_session::on_protocol_error(uint16_t code, std::string_view why) {
   }
 }
 
+void ws_session::leave_groups() {
+  if (auto* n = node::find(self_->system()))
+    n->groups().leave_all(caf::actor_cast<caf::actor>(self_));
+}
+
 void ws_session::finish() {
   if (closed()) return;
   phase_ = phase::closed;
-  release();
+  // Output still queued (a client that stopped reading, mid-frame perhaps) is cut with a
+  // reset: the client must not take a stream that merely ends for a finished one.
+  if (out_.empty())
+    release();
+  else
+    abort();
   out_.clear();
   try {
     handler_->terminate(reason_, req_ ? *req_ : no_request());

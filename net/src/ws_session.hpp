@@ -76,6 +76,8 @@ class ws_session {
   virtual void transport_shutdown_write() = 0;
   /// Closes the transport for good.
   virtual void release() = 0;
+  /// Closes the transport for good with a reset: output is left that can never be written.
+  virtual void abort() = 0;
   /// Starts reading again after can_read() became true (reading stopped while it was false).
   virtual void transport_resume() = 0;
 
@@ -177,6 +179,10 @@ class ws_session {
   void on_remote_close(uint16_t code, std::string_view payload);
 
   void on_protocol_error(uint16_t code, std::string_view why);
+
+  // A session whose close began is no broadcast receiver any more (ws_broadcast counts and
+  // frames it no longer), at once rather than when its close handshake ends.
+  void leave_groups();
 
   // The end: the transport closes, terminate runs, the actor exits.
   void finish();

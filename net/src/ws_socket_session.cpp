@@ -88,6 +88,11 @@ class socket_session final : public ws_session {
 
   void release() override { tr_.reset(); }
 
+  void abort() override {
+    if (tr_) tr_->abort();
+    tr_.reset();
+  }
+
  private:
   // Reads and processes until the transport would block, or until reading must pause. Reads
   // land in the per-thread scratch buffer, are unmasked in place and handed to websocket_handle

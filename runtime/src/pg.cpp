@@ -60,6 +60,19 @@ bool process_groups::leave(const std::string& group, const caf::actor& who) {
   return true;
 }
 
+std::size_t process_groups::leave_all(const caf::actor& who) {
+  std::vector<caf::actor> released;  // destroyed after the lock is released (see leave)
+  std::lock_guard<std::mutex> guard{table_->mutex};
+  for (auto g = table_->groups.begin(); g != table_->groups.end();) {
+    if (auto m = g->second.find(who.id()); m != g->second.end()) {
+      released.push_back(std::move(m->second.first));
+      g->second.erase(m);
+    }
+    g = g->second.empty() ? table_->groups.erase(g) : std::next(g);
+  }
+  return released.size();
+}
+
 std::vector<caf::actor> process_groups::members(const std::string& group) const {
   std::lock_guard<std::mutex> guard{table_->mutex};
   std::vector<caf::actor> result;

@@ -38,6 +38,7 @@ struct scripted_transport final : rodeo::transport {
   }
   void shutdown_write() override {}
   void close() override {}
+  void abort() override {}
   bool is_open() const noexcept override { return true; }
   void rearm_read() noexcept override {}
   bool hangup() const noexcept override { return false; }

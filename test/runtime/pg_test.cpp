@@ -67,6 +67,26 @@ TEST_CASE("pg: a member that joined twice needs two leaves") {
   await_down(self, a);
 }
 
+TEST_CASE("pg: leave_all leaves every group at once, whatever the join counts") {
+  rodeo::node n;
+  caf::scoped_actor self{n.system()};
+  auto& groups = n.groups();
+  auto a = rodeo::spawn_monitor(self.ptr(), member, caf::actor_cast<caf::actor>(self));
+  auto b = rodeo::spawn_monitor(self.ptr(), member, caf::actor_cast<caf::actor>(self));
+  groups.join("room", a);
+  groups.join("room", a);
+  groups.join("lobby", a);
+  groups.join("room", b);
+  CHECK(groups.leave_all(a) == 2);
+  CHECK(groups.members("room") == std::vector<caf::actor>{b});
+  CHECK(groups.members("lobby").empty());
+  CHECK(groups.leave_all(a) == 0);
+  for (auto& x : {a, b}) {
+    self->send(x, stop_atom::value);
+    await_down(self, x);
+  }
+}
+
 TEST_CASE("pg send reaches every member exactly once") {
   rodeo::node n;
   caf::scoped_actor self{n.system()};

@@ -777,3 +777,58 @@ TEST_CASE("session: frames pipelined behind a message whose echo fills the send 
     CHECK(f.terminated() == "terminate:{remote,1000,<<\"\">>}");
   }
 }
+
+TEST_CASE(
+    "session: a slow reader closed for its send queue leaves its groups at once and is cut "
+    "cleanly") {
+  fixture f;
+  handler_cfg cfg;
+  cfg.opts.max_send_queue = 64 * 1024;
+  cfg.opts.close_timeout = 3s;
+  cfg.group = "room";
+  rodeo::transport_options t;
+  t.send_buffer = 4096;
+  f.start(cfg, t);
+  auto c = f.connect("", 4096);
+  auto session = next_handle(f.probe);
+  REQUIRE(session);
+  CHECK(rodeo::ws_broadcast(f.srv.node, "room", "hello") == 1);
+  // A big message starts being written, then the queue overflows behind it.
+  auto start = clock::now();
+  caf::anon_send(session, rodeo::data_atom::value, std::string(512 * 1024, 'b'));
+  for (int i = 0; i < 64; ++i) caf::anon_send(session, rodeo::data_atom::value, "more");
+  // The close began: no longer a receiver at once, not when close_timeout ends the session.
+  CHECK(eventually([&] { return rodeo::ws_broadcast(f.srv.node, "room", "x") == 0; }, 10s));
+  CHECK(clock::now() - start < 1500ms);
+  CHECK(f.srv.node.groups().members("room").empty());
+  // The client never read: after close_timeout the server gives up on the rest of its output.
+  CHECK(f.terminated() == "terminate:{error,send_queue_full}");
+  // What the client can read is whole frames ending in the 1008 close, or a reset: never a
+  // stream that just ends in the middle of a frame.
+  std::string bytes;
+  char buf[65536];
+  bool reset = false;
+  for (;;) {
+    auto n = ::recv(c->fd(), buf, sizeof buf, 0);
+    if (n > 0) {
+      bytes.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    reset = n < 0 && errno == ECONNRESET;
+    REQUIRE((n == 0 || reset));
+    break;
+  }
+  if (!reset) {
+    ws::decoder dec{{.side = ws::role::client, .max_frame_size = 1 << 20}};
+    std::span<char> in{bytes.data(), bytes.size()};
+    int code = -1;
+    for (;;) {
+      auto ev = dec.next(in);
+      if (ev.kind == event_kind::close) code = ev.code;
+      if (ev.kind == event_kind::need_more || ev.kind == event_kind::close ||
+          ev.kind == event_kind::error)
+        break;
+    }
+    CHECK(code == ws::close_code::policy_violation);
+  }
+}

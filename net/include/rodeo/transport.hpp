@@ -57,6 +57,9 @@ class transport {
   virtual void shutdown_write() = 0;
   /// Deregisters and closes; idempotent. No readiness message arrives for it afterwards.
   virtual void close() = 0;
+  /// Closes with a reset (TCP RST): for output that can never be finished, so the peer sees the
+  /// connection cut rather than a byte stream that merely ends (mid-frame, mid-body).
+  virtual void abort() = 0;
   virtual bool is_open() const noexcept = 0;
 
   /// Allows the next `readable`: call before reading, so data arriving meanwhile is signalled.

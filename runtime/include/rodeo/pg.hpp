@@ -24,6 +24,8 @@ class process_groups {
   void join(const std::string& group, const caf::actor& who);
   /// False when `who` was not a member.
   bool leave(const std::string& group, const caf::actor& who);
+  /// Leaves every group at once (whatever the join counts); returns how many groups it left.
+  std::size_t leave_all(const caf::actor& who);
   /// Each member once, whatever its join count.
   std::vector<caf::actor> members(const std::string& group) const;
   std::vector<std::string> which_groups() const;

@@ -61,8 +61,10 @@ struct tls_server {
   uint16_t port = 0;
   rodeo::tls_certificate cert = rodeo::make_self_signed_certificate({"localhost", "127.0.0.1"});
 
-  explicit tls_server(std::function<void(rodeo::tls_options&)> tweak = {}) {
+  explicit tls_server(std::function<void(rodeo::tls_options&)> tweak = {},
+                      std::function<void(rodeo::protocol_options&)> tweak_proto = {}) {
     rodeo::protocol_options proto;
+    if (tweak_proto) tweak_proto(proto);
     proto.env.dispatch = std::make_shared<const rodeo::dispatch>(
         rodeo::compile(rodeo::route_list{{"_",
                                           {{"/", rodeo::handler_of<hello_h>()},
@@ -171,6 +173,18 @@ TEST_CASE("failed handshakes are counted by cause, logged once per cause; servin
     CHECK(logged.size() == 2);
   }
   rodeo::log::set_sink(previous);
+}
+
+TEST_CASE("a client that stalls its handshake is closed by request_timeout") {
+  tls_server s({}, [](rodeo::protocol_options& p) { p.request_timeout = 300ms; });
+  net_test::client silent(s.port);
+  net_test::client partial(s.port);
+  partial.send(std::string("\x16\x03\x01\x02\x00\x01", 6));  // a ClientHello cut short
+  auto start = std::chrono::steady_clock::now();
+  CHECK(silent.closed_by_peer(10s));
+  CHECK(partial.closed_by_peer(10s));
+  CHECK(std::chrono::steady_clock::now() - start >= 250ms);
+  CHECK(s.curl("", "/") == "hello https");
 }
 
 TEST_CASE("client certificates: verify_peer with fail_if_no_peer_cert") {

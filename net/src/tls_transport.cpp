@@ -158,6 +158,12 @@ class tls_transport final : public transport {
     tcp_->close();
   }
 
+  // A cut, not an end: no close_notify, so the peer cannot take the stream for complete.
+  void abort() override {
+    notified_ = true;
+    tcp_->abort();
+  }
+
   bool is_open() const noexcept override { return tcp_->is_open(); }
   void rearm_read() noexcept override { tcp_->rearm_read(); }
   bool hangup() const noexcept override { return tcp_->hangup(); }

@@ -128,6 +128,18 @@ TEST_CASE("router: optional segments in brackets, nested") {
   CHECK(r.match("h", "/hats/page/3/4").status == route_status::no_path);
 }
 
+TEST_CASE("router: a pattern with more than 1024 alternatives is refused (fuzz finding)") {
+  std::string ten = "/x", eleven = "/x";
+  for (int i = 0; i < 10; ++i) ten += "/[a" + std::to_string(i) + "]";
+  for (int i = 0; i < 11; ++i) eleven += "/[a" + std::to_string(i) + "]";
+  auto r = rodeo::compile(routes{{"_", {{ten, "ten"}}}});  // 2^10 = 1024: still compiled
+  CHECK(r.match("h", "/x/a0/a9"));
+  CHECK_THROWS_AS(rodeo::compile(routes{{"_", {{eleven, "eleven"}}}}), std::invalid_argument);
+  std::string many = "/x";
+  for (int i = 0; i < 40; ++i) many += "/[b]";  // 2^40: refused at once, not expanded
+  CHECK_THROWS_AS(rodeo::compile(routes{{"_", {{many, "many"}}}}), std::invalid_argument);
+}
+
 TEST_CASE("router: optional host segment [www.]") {
   auto r = rodeo::compile(
       routes{{"[www.]ninenines.eu", {{"/horses", "horses"}, {"/hats/[page/:number]", "hats"}}}});

@@ -21,6 +21,10 @@ using segment = dispatch::segment;
                               "\": " + std::string{why});
 }
 
+// n optional groups give 2^n alternatives: a pattern with more is refused rather than compiled
+// for minutes (found by fuzz-router).
+constexpr std::size_t max_alternatives = 1024;
+
 // Expands optional "[...]" groups into every alternative, in Cowboy's order: without the group,
 // then with it, recursively. "[...]" (the wildcard) is left in place.
 void expand(std::string_view full, const std::string& s, char sep, std::vector<std::string>& out) {
@@ -35,6 +39,8 @@ void expand(std::string_view full, const std::string& s, char sep, std::vector<s
     }
   }
   if (i == s.size()) {
+    if (out.size() == max_alternatives)
+      bad_pattern(full, "more than 1024 alternatives from optional segments");
     out.push_back(s);
     return;
   }

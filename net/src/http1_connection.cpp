@@ -359,6 +359,7 @@ struct conn_state {
     s->flow = static_cast<int64_t>(opts->initial_stream_flow_size);
     head.req.peer = tr->peer();
     head.req.sock = tr->sock();
+    head.req.cert = tr->peer_certificate();
     head.req.ref = ls->name;
     head.req.streamid = s->id;
     s->req = std::make_shared<const rodeo::request>(std::move(head.req));

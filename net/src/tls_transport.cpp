@@ -170,6 +170,7 @@ class tls_transport final : public transport {
   const address& peer() const noexcept override { return tcp_->peer(); }
   const address& sock() const noexcept override { return tcp_->sock(); }
   bool secure() const noexcept override { return true; }
+  const std::string& peer_certificate() const noexcept override { return peer_cert_; }
 
  private:
   // ok once the handshake is done; otherwise what the caller sees meanwhile.
@@ -179,6 +180,7 @@ class tls_transport final : public transport {
     switch (engine_->handshake()) {
       case tls_status::done:
         stats_->handshake_done();
+        peer_cert_ = engine_->peer_certificate();
         return {io_status::ok};
       case tls_status::want_read:
       case tls_status::want_write:
@@ -200,6 +202,7 @@ class tls_transport final : public transport {
   std::unique_ptr<transport> tcp_;
   std::shared_ptr<tls_stats> stats_;
   std::unique_ptr<tls_engine> engine_;
+  std::string peer_cert_;  // DER, read once after the handshake
   bool failed_ = false;
   bool notified_ = false;
 };

@@ -22,6 +22,22 @@ struct hello_h : rodeo::handler {
   }
 };
 
+// The subject CN of the client's certificate, or "none".
+struct cert_h : rodeo::handler {
+  rodeo::handler_result init(rodeo::req& req) override {
+    std::string cn = "none";
+    if (!req.cert().empty()) {
+      auto* p = reinterpret_cast<const unsigned char*>(req.cert().data());
+      if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(req.cert().size()))) {
+        cn = tls_test::common_name(x);
+        X509_free(x);
+      }
+    }
+    req.reply(200, {}, cn);
+    return rodeo::ok();
+  }
+};
+
 struct echo_h : rodeo::handler {
   size_t total = 0;
   void more(rodeo::req& req) {
@@ -69,6 +85,7 @@ struct tls_server {
         rodeo::compile(rodeo::route_list{{"_",
                                           {{"/", rodeo::handler_of<hello_h>()},
                                            {"/echo", rodeo::handler_of<echo_h>()},
+                                           {"/cert", rodeo::handler_of<cert_h>()},
                                            {"/stream", rodeo::handler_of<stream_h>()},
                                            {"/ws", rodeo::websocket_of<ws_echo_h>()}}}}));
     rodeo::tls_options tls;
@@ -100,6 +117,7 @@ TEST_CASE("start_tls serves HTTP/1.1 over TLS: plain, body, streamed, keep-alive
   std::string body(1 << 20, 'b');
   CHECK(s.curl("-X POST --data-binary @" + dir.file("body", body), "/echo") == "1048576");
   CHECK(s.curl("", "/stream") == "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+  CHECK(s.curl("", "/cert") == "none");  // req.cert() is empty without a client certificate
   // Two requests on one connection: curl reuses it ("Re-using existing connection").
   auto both = run("curl -skv --max-time 10 '" + s.url("/") + "' '" + s.url("/") + "' 2>&1").out;
   CHECK(both.find("Re-using existing connection") != std::string::npos);
@@ -198,6 +216,8 @@ TEST_CASE("client certificates: verify_peer with fail_if_no_peer_cert") {
   });
   CHECK(s.curl("--cert " + dir / "client.pem" + " --key " + dir / "client.key", "/") ==
         "hello https");
+  CHECK(s.curl("--cert " + dir / "client.pem" + " --key " + dir / "client.key", "/cert") ==
+        "alice");
   CHECK(s.curl("", "/").empty());
   auto stats = rodeo::get_tls_stats(s.node, "tls");
   CHECK(eventually(

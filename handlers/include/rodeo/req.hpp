@@ -107,6 +107,8 @@ class req {
   const std::optional<std::vector<std::string>>& host_info() const noexcept { return host_info_; }
   const std::optional<std::vector<std::string>>& path_info() const noexcept { return path_info_; }
   const address& peer() const noexcept { return r_->peer; }
+  /// cowboy_req:cert/1: the client's TLS certificate, DER-encoded; "" when it sent none.
+  const std::string& cert() const noexcept { return r_->cert; }
   const address& sock() const noexcept { return r_->sock; }
   bool has_body() const noexcept { return r_->has_body; }
   std::optional<uint64_t> body_length() const noexcept { return r_->body_length; }

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include <caf/actor.hpp>
 
@@ -72,6 +73,11 @@ class transport {
   virtual const address& sock() const noexcept = 0;
   /// Whether the bytes are encrypted (the request's scheme is then "https").
   virtual bool secure() const noexcept = 0;
+  /// The client's TLS certificate (DER) once the handshake is done; "" without one or without TLS.
+  virtual const std::string& peer_certificate() const noexcept {
+    static const std::string none;
+    return none;
+  }
 };
 
 /// Plain TCP on a connected non-blocking socket: registers `fd` with `r` for `owner` (which

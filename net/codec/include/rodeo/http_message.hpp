@@ -73,6 +73,7 @@ struct request {
   bool has_body = false;
   std::optional<uint64_t> body_length;  // known length (content-length), if any
   std::string ref;                      // the listener's name
+  std::string cert;                     // the client's TLS certificate (DER), "" without one
   uint64_t streamid = 0;
 };
 

@@ -107,6 +107,9 @@ class compress_impl final : public stream_handler {
       } else if (auto* d = std::get_if<cmd::data>(&c); d && gz_) {
         d->bytes = gz_->deflate(d->bytes, d->fin == fin ? Z_FINISH : Z_SYNC_FLUSH);
         if (d->fin == fin) gz_.reset();
+      } else if (std::holds_alternative<cmd::sendfile>(c) && gz_) {
+        // File ranges bypass the process: they cannot be deflated on the way.
+        c = cmd::internal_error{"a file range in a gzip-compressed stream (set content-length)"};
       } else if ((std::holds_alternative<cmd::trailers>(c) ||
                   std::holds_alternative<cmd::stop>(c)) &&
                  gz_) {

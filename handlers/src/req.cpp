@@ -296,6 +296,47 @@ void req::stream_body(std::string data, is_fin f) {
              [this](caf::error& err) { proc_->fail(err); });
 }
 
+void req::stream_body(std::string data, is_fin f, std::function<void(req&)> next) {
+  ensure_streaming("stream_body");
+  if (inline_out_) throw std::logic_error("an inline handler cannot wait for the connection");
+  if (f == fin) sent_ = resp_state::sent;
+  proc_->begin_async();
+  self_
+      ->request(conn_, caf::infinite,
+                stream_message{r_->streamid, cmd::data{f, std::move(data), {}}})
+      .await(
+          [this, next = std::move(next)](caf::ok_atom) {
+            next(*this);
+            proc_->end_async();
+          },
+          [this](caf::error& err) { proc_->fail(err); });
+}
+
+void req::stream_body(file_range file, is_fin f, std::function<void(req&)> next) {
+  ensure_streaming("stream_body");
+  if (inline_out_) throw std::logic_error("an inline handler cannot wait for the connection");
+  if (f == fin) sent_ = resp_state::sent;
+  proc_->begin_async();
+  self_
+      ->request(conn_, caf::infinite,
+                stream_message{r_->streamid, cmd::sendfile{f, std::move(file), {}}})
+      .await(
+          [this, next = std::move(next)](caf::ok_atom) {
+            next(*this);
+            proc_->end_async();
+          },
+          [this](caf::error& err) { proc_->fail(err); });
+}
+
+void req::hold() {
+  if (inline_out_) throw std::logic_error("an inline handler cannot finish later");
+  proc_->begin_async();
+}
+
+void req::release() {
+  proc_->end_async();
+}
+
 void req::stream_events(const sse::event& e, is_fin f) {
   stream_body(sse::encode(e), f);
 }

@@ -121,7 +121,7 @@ class stream_h_impl final : public stream_handler {
           using T = std::decay_t<decltype(op)>;
           if constexpr (std::is_same_v<T, read_body_op>) {
             read_body(op, out);
-          } else if constexpr (std::is_same_v<T, cmd::data>) {
+          } else if constexpr (std::is_same_v<T, cmd::data> || std::is_same_v<T, cmd::sendfile>) {
             if (self_->current_message_id().is_request()) op.ack = self_->make_response_promise();
             out.emplace_back(std::move(op));
           } else {

@@ -385,6 +385,8 @@ struct conn_state {
       if (!sp || ph == phase::closed) {
         if (auto* d = std::get_if<cmd::data>(&c); d && d->ack.pending())
           d->ack.deliver(caf::make_error(caf::sec::request_receiver_down));
+        if (auto* f = std::get_if<cmd::sendfile>(&c); f && f->ack.pending())
+          f->ack.deliver(caf::make_error(caf::sec::request_receiver_down));
         continue;
       }
       run_command(*sp, c);
@@ -424,13 +426,23 @@ struct conn_state {
 
   void on_command(stream& s, cmd::data& c) {
     if (s.out_state == stream::out::streaming) send_data(s, c.fin, std::move(c.bytes));
-    if (c.ack.pending()) {
+    acknowledge(s, c.fin, c.ack);
+  }
+
+  void on_command(stream& s, cmd::sendfile& c) {
+    if (s.out_state == stream::out::streaming) send_file(s, c.fin, std::move(c.file));
+    acknowledge(s, c.fin, c.ack);
+  }
+
+  // A streamed piece's ack: at once below the low watermark, else once the output drained.
+  void acknowledge(stream& s, is_fin fin, caf::response_promise& ack) {
+    if (ack.pending()) {
       if (out.bytes() <= out_low_watermark || ph == phase::closed)
-        c.ack.deliver(caf::ok_atom::value);
+        ack.deliver(caf::ok_atom::value);
       else
-        acks.push_back(std::move(c.ack));
+        acks.push_back(std::move(ack));
     }
-    if (c.fin == is_fin::fin && find_stream(s.id)) stream_out_done(s);
+    if (fin == is_fin::fin && find_stream(s.id)) stream_out_done(s);
   }
 
   void on_command(stream& s, cmd::trailers& c) {
@@ -616,6 +628,29 @@ struct conn_state {
       }
       if (f == is_fin::fin && s.out_remaining && *s.out_remaining > 0) s.close_after = true;
     }
+    if (f == is_fin::fin) s.out_state = stream::out::done;
+    flush();
+  }
+
+  // A file range of the body: framed like data, sent from the descriptor by the transport.
+  void send_file(stream& s, is_fin f, file_range file) {
+    if (!s.discard_body && file.length > 0) {
+      if (s.out_remaining) {
+        if (file.length > *s.out_remaining) {
+          file.length = *s.out_remaining;
+          s.close_after = true;  // the handler sent more than it announced
+        }
+        *s.out_remaining -= file.length;
+      }
+      if (s.chunked_out) queue(http1::chunk_size_line(file.length));
+      out.push_file(std::move(file.fd), file.offset, file.length);
+      if (s.chunked_out)
+        queue(std::string{f == is_fin::fin ? http1::chunk_end_last : http1::chunk_end});
+    } else if (!s.discard_body && s.chunked_out && f == is_fin::fin) {
+      queue(std::string{http1::last_chunk});
+    }
+    if (!s.discard_body && f == is_fin::fin && s.out_remaining && *s.out_remaining > 0)
+      s.close_after = true;
     if (f == is_fin::fin) s.out_state = stream::out::done;
     flush();
   }

@@ -28,12 +28,33 @@ void output_queue::push(std::string_view prefix, std::shared_ptr<const std::stri
   items_.push_back(std::move(it));
 }
 
+void output_queue::push_file(std::shared_ptr<const int> fd, std::uint64_t offset,
+                             std::uint64_t length) {
+  if (length == 0) return;
+  item it;
+  it.file = std::move(fd);
+  it.file_offset = offset;
+  it.file_length = length;
+  bytes_ += it.size();
+  items_.push_back(std::move(it));
+}
+
 io_status output_queue::flush(transport& t) {
   while (!empty()) {
+    if (auto& f = items_[first_]; f.file) {
+      auto left = f.file_length - offset_;
+      auto r = t.send_file(*f.file, f.file_offset + offset_,
+                           static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30)));
+      if (r.what != io_status::ok) return r.what;
+      consume(r.bytes);
+      continue;
+    }
     std::array<iovec, 128> iov;
     std::size_t n = 0;
+    // Memory items up to the next file range go in one gathering write.
     for (std::size_t i = first_; i < items_.size() && n + 2 <= iov.size(); ++i) {
       auto& it = items_[i];
+      if (it.file) break;
       std::size_t skip = i == first_ ? offset_ : 0;
       if (skip < it.prefix_len) {
         iov[n++] = {it.prefix + skip, it.prefix_len - skip};

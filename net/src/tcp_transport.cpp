@@ -1,9 +1,13 @@
 // Plain TCP: the transport on a non-blocking socket registered with the reactor.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -27,6 +31,24 @@ address to_address(const sockaddr_storage& ss) {
   }
   a.ip = buf;
   return a;
+}
+
+// sendfile(2) has no MSG_NOSIGNAL: SIGPIPE is blocked in this thread around it, and the one a
+// reset connection raised is consumed, so the failure is an EPIPE as with sendmsg.
+ssize_t sendfile_to(int sock, int file, off_t* off, std::size_t count) {
+  sigset_t pipe, old;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, &old);
+  auto w = ::sendfile(sock, file, off, count);
+  if (w < 0 && errno == EPIPE && !sigismember(&old, SIGPIPE)) {
+    int e = errno;
+    timespec zero{0, 0};
+    sigtimedwait(&pipe, nullptr, &zero);
+    errno = e;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return w;
 }
 
 class tcp_transport final : public transport {
@@ -68,6 +90,24 @@ class tcp_transport final : public transport {
         // Ask for `writable`, then try once more: the socket may have drained before the flag
         // was set, and that edge would be lost.
         io_->want_write();
+        asked = true;
+        continue;
+      }
+      return {io_status::error, 0, errno};
+    }
+  }
+
+  io_result send_file(int file, std::uint64_t offset, std::size_t count) override {
+    bool asked = false;
+    for (;;) {
+      auto off = static_cast<off_t>(offset);
+      auto w = sendfile_to(fd_, file, &off, count);
+      if (w > 0) return {io_status::ok, static_cast<std::size_t>(w)};
+      if (w == 0) return {io_status::error, 0, EIO};  // the file is shorter than announced
+      if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && !io_->hangup()) {
+        if (asked) return {io_status::would_block};
+        io_->want_write();  // then once more, as in write()
         asked = true;
         continue;
       }
@@ -119,6 +159,18 @@ std::unique_ptr<transport> make_tcp_transport(int fd, std::shared_ptr<rodeo::rea
     return nullptr;
   }
   return std::make_unique<tcp_transport>(fd, io, std::move(r));
+}
+
+io_result transport::send_file(int fd, std::uint64_t offset, std::size_t count) {
+  auto buf = read_scratch();
+  for (;;) {
+    auto n = ::pread(fd, buf.data(), std::min(count, buf.size()), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {io_status::error, 0, errno};
+    if (n == 0) return {io_status::error, 0, EIO};  // the file is shorter than announced
+    iovec iov{buf.data(), static_cast<std::size_t>(n)};
+    return write({&iov, 1});
+  }
 }
 
 std::span<char> read_scratch() noexcept {

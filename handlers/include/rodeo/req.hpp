@@ -38,6 +38,7 @@ class request_process;
 class router_mw;
 class handler_mw;
 class stream_h_impl;
+class rest_flow;
 }  // namespace detail
 
 /// Thrown to answer the request with `status` (Cowboy's request errors).
@@ -164,6 +165,12 @@ class req {
   /// A piece of the streamed body. Applies backpressure: the request actor handles no other
   /// message until the connection wrote the bytes or queued them below its output watermark.
   void stream_body(std::string data, is_fin fin);
+  /// The same, then `next` once the connection took the bytes: a producer that continues from
+  /// `next` holds one piece in memory at a time (static files stream this way).
+  void stream_body(std::string data, is_fin fin, std::function<void(req&)> next);
+  /// A file range as the next piece (Cowboy's sendfile body): sent by the connection from the
+  /// descriptor (sendfile(2) on plain TCP), never read whole into memory; `next` as above.
+  void stream_body(file_range file, is_fin fin, std::function<void(req&)> next);
   /// Server-sent events (text/event-stream bodies), encoded by rodeo/sse.hpp.
   void stream_events(const sse::event& e, is_fin fin);
   void stream_events(const std::vector<sse::event>& es, is_fin fin);
@@ -186,6 +193,7 @@ class req {
   friend class detail::router_mw;
   friend class detail::handler_mw;
   friend class detail::stream_h_impl;
+  friend class detail::rest_flow;
   req(detail::request_process* p, caf::event_based_actor* self, caf::actor conn,
       std::shared_ptr<const rodeo::request> r);
   // An inline request (run_inline): operations become commands in `out`, which the connection
@@ -193,6 +201,9 @@ class req {
   req(caf::event_based_actor* conn_self, std::shared_ptr<const rodeo::request> r, commands* out);
   void send_op(auto&& op);
   void ensure_streaming(std::string_view what) const;
+  // Keeps the request open across work the handler finishes later (rest_flow's resume).
+  void hold();
+  void release();
   void collect_body(read_body_opts opts, std::string acc,
                     std::function<void(req&, std::string)> done);
 

@@ -11,6 +11,8 @@
 #include "rodeo/protocol_options.hpp"
 #include "rodeo/qs.hpp"
 #include "rodeo/req.hpp"
+#include "rodeo/rest.hpp"
 #include "rodeo/router.hpp"
 #include "rodeo/sse.hpp"
+#include "rodeo/static_handler.hpp"
 #include "rodeo/stream_handler.hpp"

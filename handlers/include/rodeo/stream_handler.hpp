@@ -50,6 +50,13 @@ class protocol_switch {
   virtual ~protocol_switch() = default;
 };
 
+/// A range of an open file: a response body part sent without reading it into memory.
+struct file_range {
+  std::shared_ptr<const int> fd;  // owns the descriptor: closed with the last copy
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
 /// Stream commands (Cowboy's cowboy_stream commands).
 namespace cmd {
 /// A 1xx informational response.
@@ -73,6 +80,14 @@ struct response_headers {
 struct data {
   is_fin fin = nofin;
   std::string bytes;
+  caf::response_promise ack{};
+};
+/// A piece of the response body taken from a file (Cowboy's {sendfile, Offset, Length, Path}):
+/// the transport sends it with sendfile(2) on plain TCP and in bounded reads otherwise. `ack`
+/// as for data.
+struct sendfile {
+  is_fin fin = nofin;
+  file_range file;
   caf::response_promise ack{};
 };
 /// Response trailers; ends the body.
@@ -110,9 +125,10 @@ struct internal_error {
 };
 }  // namespace cmd
 
-using command = std::variant<cmd::inform, cmd::response, cmd::response_headers, cmd::data,
-                             cmd::trailers, cmd::flow, cmd::spawn, cmd::error_response,
-                             cmd::switch_protocol, cmd::stop, cmd::internal_error>;
+using command =
+    std::variant<cmd::inform, cmd::response, cmd::response_headers, cmd::data, cmd::sendfile,
+                 cmd::trailers, cmd::flow, cmd::spawn, cmd::error_response, cmd::switch_protocol,
+                 cmd::stop, cmd::internal_error>;
 using commands = std::vector<command>;
 
 /// read_body's request: deliver once `length` bytes are buffered, the body ended, or `period`
@@ -125,8 +141,8 @@ struct read_body_op {
 /// What a request actor sends its connection.
 struct stream_message {
   uint64_t streamid = 0;
-  std::variant<cmd::inform, cmd::response, cmd::response_headers, cmd::data, cmd::trailers,
-               cmd::switch_protocol, cmd::stop, read_body_op>
+  std::variant<cmd::inform, cmd::response, cmd::response_headers, cmd::data, cmd::sendfile,
+               cmd::trailers, cmd::switch_protocol, cmd::stop, read_body_op>
       op;
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // Bytes waiting to be written to a transport, in order: owned strings, shared buffers (a
-// broadcast frame written by many connections) and a small inline prefix before either (a
-// WebSocket frame header), so nothing is copied to be written. flush() writes with one gathering
+// broadcast frame written by many connections), a small inline prefix before either (a
+// WebSocket frame header) and file ranges (static files: transport::send_file), so nothing is
+// copied to be written. flush() writes with one gathering
 // write per round and keeps what the kernel did not take. Shared by every protocol.
 #include <sys/uio.h>
 
@@ -29,6 +30,8 @@ class output_queue {
   void push(std::string bytes) { push({}, std::move(bytes)); }
   void push(std::string_view prefix, std::string payload);
   void push(std::string_view prefix, std::shared_ptr<const std::string> payload);
+  /// `length` bytes of the file `fd` from `offset`; the descriptor is kept until they are written.
+  void push_file(std::shared_ptr<const int> fd, std::uint64_t offset, std::uint64_t length);
 
   /// Writes until everything is written or the transport would block; the items written are
   /// freed. ok: the queue is empty; would_block: `writable` will come; error/closed: the
@@ -48,13 +51,18 @@ class output_queue {
   struct item {
     std::string payload;
     std::shared_ptr<const std::string> shared;
+    std::shared_ptr<const int> file;  // a file range: file_offset, file_length; no payload
+    std::uint64_t file_offset = 0;
+    std::uint64_t file_length = 0;
     std::uint8_t prefix_len = 0;
     char prefix[max_prefix];
 
     std::string_view data() const noexcept {
       return shared ? std::string_view{*shared} : std::string_view{payload};
     }
-    std::size_t size() const noexcept { return prefix_len + data().size(); }
+    std::size_t size() const noexcept {
+      return file ? static_cast<std::size_t>(file_length) : prefix_len + data().size();
+    }
   };
 
   void consume(std::size_t n);

@@ -54,6 +54,10 @@ class transport {
   /// Writes from `bufs` in order, as much as the kernel takes now; `bytes` says how much (a
   /// partial write is normal). would_block: nothing was taken, `writable` was asked for.
   virtual io_result write(std::span<const iovec> bufs) = 0;
+  /// Writes up to `count` bytes of file `fd` from `offset`, as write() does. The default reads a
+  /// bounded piece (64 KiB) and writes it, for transports that must see the bytes (TLS); plain
+  /// TCP sends from the page cache with sendfile(2).
+  virtual io_result send_file(int fd, std::uint64_t offset, std::size_t count);
   /// Ends our side of the stream (TCP FIN); reading goes on.
   virtual void shutdown_write() = 0;
   /// Deregisters and closes; idempotent. No readiness message arrives for it afterwards.

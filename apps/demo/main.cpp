@@ -11,6 +11,9 @@
 //   GET  /crash              the handler throws: 500, and the connection stays usable
 //   GET  /inline             "Hello world!" from the inline fast path (no request actor)
 //   GET  /ws, /echo, /chat   WebSocket: see ws.hpp (--ws-max-frame-size N raises the 1 MiB limit)
+//   GET  /static/[...]       the assets folder (--assets DIR): index.html, style.css, blob.bin
+//   *    /rest/items/[:id]   a REST resource of JSON items in a gen_server (see items.hpp);
+//                            PUT, POST and DELETE need basic auth demo:demo
 //
 // --tls-port N serves every route over TLS as well (HTTP/1.1; wss:// for the WebSocket routes),
 // with --cert FILE --key FILE, or a self-signed certificate for 127.0.0.1/localhost made at start
@@ -32,6 +35,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "items.hpp"
 #include "rodeo/rodeo.hpp"
 #include "ws.hpp"
 
@@ -188,6 +192,7 @@ int main(int argc, char** argv) {
   rodeo_demo::ws_settings ws;
   size_t max_connections = rodeo::transport_options{}.max_connections;
   rodeo::protocol_options proto;
+  std::string assets = RODEO_DEMO_ASSETS;
   std::vector<char*> rest{argv[0]};
   auto bad = [](const std::string& opt, const std::string& v) {
     std::cerr << "rodeo-demo: " << opt << ": not a count: " << v << "\n";
@@ -219,6 +224,8 @@ int main(int argc, char** argv) {
       port = std::atoi(a.c_str() + 7);
     } else if (a.rfind("--host=", 0) == 0) {
       host = a.substr(7);
+    } else if (auto v = option_value("--assets", i, argc, argv)) {
+      assets = *v;
     } else if (a == "--ws-max-frame-size" && i + 1 < argc) {
       ws.max_frame_size = std::strtoull(argv[++i], nullptr, 10);
     } else if (a.rfind("--ws-max-frame-size=", 0) == 0) {
@@ -230,13 +237,15 @@ int main(int argc, char** argv) {
              "                  [--max-connections 1024|N|infinity] [--request-timeout 5000 (ms)]\n"
              "                  [--idle-timeout 60000 (ms)] [--tls-port N [--cert FILE --key "
              "FILE]]\n"
-             "                  [--caf.* options]\n";
+             "                  [--assets DIR] [--caf.* options]\n";
       return 0;
     } else {
       rest.push_back(argv[i]);
     }
   }
   rodeo::node node{static_cast<int>(rest.size()), rest.data()};
+  auto items = rodeo_demo::start_items(node.system());
+  node.on_stop([items] { rodeo::send_exit(items, rodeo::reason::shutdown()); });
   rodeo::path_list paths{
       {"/", rodeo::handler_of<hello_h>()},
       {"/auth/:token/:user", rodeo::handler_of<auth_h>()},
@@ -246,6 +255,8 @@ int main(int argc, char** argv) {
       {"/broadcast", rodeo::handler_of<broadcast_h>()},
       {"/crash", rodeo::handler_of<crash_h>()},
       {"/inline", rodeo::run_inline(rodeo::handler_of<hello_h>())},
+      {"/static/[...]", rodeo::static_dir(assets)},
+      {"/rest/items/[:id]", rodeo_demo::items_handler(items)},
   };
   ws.idle_timeout = proto.idle_timeout;
   for (auto& r : rodeo_demo::ws_routes(ws)) paths.push_back(std::move(r));

@@ -41,12 +41,14 @@ ssize_t sendfile_to(int sock, int file, off_t* off, std::size_t count) {
   sigaddset(&pipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe, &old);
   auto w = ::sendfile(sock, file, off, count);
-  if (w < 0 && errno == EPIPE && !sigismember(&old, SIGPIPE)) {
-    int e = errno;
+  int e = errno;
+  sigset_t pending;
+  // A reset during a partial send raises SIGPIPE too, with no EPIPE yet: look, not only on EPIPE.
+  if (!sigismember(&old, SIGPIPE) && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
     timespec zero{0, 0};
     sigtimedwait(&pipe, nullptr, &zero);
-    errno = e;
   }
+  errno = e;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return w;
 }

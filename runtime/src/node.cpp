@@ -15,6 +15,7 @@
 
 #include "rodeo/log.hpp"
 #include "rodeo/malloc_policy.hpp"
+#include "rodeo/scheduler.hpp"
 
 namespace rodeo {
 namespace {
@@ -42,7 +43,10 @@ struct node::stopper {
 };
 
 node_config::node_config() {
-  set("scheduler.policy", caf::atom("sharing"));
+  set("scheduler.policy", scheduler::policy);
+  // CAF's default is unbounded: an actor that keeps receiving would never give its worker back,
+  // and neither Rodeo's scheduler nor CAF's could then stop it at shutdown.
+  set("scheduler.max-throughput", size_t{100});
   set("scheduler.max-threads",
       static_cast<size_t>(std::max(1u, std::thread::hardware_concurrency())));
   load<caf::io::middleman>();
@@ -79,6 +83,8 @@ void node::parse(int argc, char** argv, const char* ini_file) {
 
 void node::start() {
   apply_malloc_policy();
+  if (caf::get_or(*config_, "scheduler.policy", scheduler::policy) == scheduler::policy)
+    scheduler::install(*config_);
   system_ = std::make_unique<caf::actor_system>(*config_);
   sem_init(&stop_->sem, 0, 0);
   std::lock_guard<std::mutex> guard{nodes_mutex};

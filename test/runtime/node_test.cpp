@@ -112,12 +112,22 @@ caf::behavior idle(caf::event_based_actor*) {
 
 }  // namespace
 
-TEST_CASE("a node uses the sharing scheduler with one worker per core") {
+TEST_CASE("a node uses Rodeo's scheduler with one worker per core") {
   rodeo::node n;
   auto policy = caf::get_or(n.config(), "scheduler.policy", caf::atom("stealing"));
-  CHECK(policy == caf::atom("sharing"));
+  CHECK(policy == rodeo::scheduler::policy);
   auto cores = std::max(1u, std::thread::hardware_concurrency());
   CHECK(caf::get_or(n.config(), "scheduler.max-threads", size_t{0}) == cores);
+  CHECK(n.system().scheduler().num_workers() == cores);
+  REQUIRE(rodeo::scheduler::coordinator::of(n.system()) != nullptr);
+  CHECK(rodeo::scheduler::coordinator::of(n.system())->size() == cores);
+}
+
+TEST_CASE("scheduler.policy=sharing selects CAF's work-sharing scheduler") {
+  args cli{"rodeo-test", "--scheduler.policy=sharing"};
+  rodeo::node n{cli.argc(), cli.argv(), nullptr};
+  CHECK(rodeo::scheduler::coordinator::of(n.system()) == nullptr);
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
   CHECK(n.system().scheduler().num_workers() == cores);
 }
 

@@ -23,9 +23,10 @@
 
 namespace rodeo {
 
-/// CAF's config with the scheduler settings measured in DESIGN.md: the `sharing` policy and one
-/// worker thread per core (CAF's default of work stealing with 4 threads was 15-25x slower at
-/// fan-out on 2 cores). Both can still be overridden from the command line or the ini file.
+/// CAF's config with Rodeo's defaults: Rodeo's own scheduler (rodeo/scheduler.hpp) with one worker
+/// per core and at most 100 messages per resume. `scheduler.policy=sharing` (or `stealing`) selects
+/// one of CAF's schedulers instead; every setting can be overridden from the command line or the
+/// ini file.
 class node_config : public caf::actor_system_config {
  public:
   node_config();

@@ -10,4 +10,5 @@
 #include "rodeo/pg.hpp"
 #include "rodeo/process.hpp"
 #include "rodeo/registry.hpp"
+#include "rodeo/scheduler.hpp"
 #include "rodeo/timer.hpp"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/build.sh [release|asan] [targets...]: configures once (Ninja) and builds incrementally.
+# scripts/build.sh [release|asan|tsan] [targets...]: configures once (Ninja) and builds incrementally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-release}
@@ -7,7 +7,8 @@ shift || true
 case "$kind" in
   release) dir=build/release; flags=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) dir=build/asan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRODEO_SANITIZE=ON -DRODEO_BUILD_BENCH=OFF) ;;
-  *) echo "usage: scripts/build.sh [release|asan] [targets...]" >&2; exit 2 ;;
+  tsan) dir=build/tsan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRODEO_TSAN=ON -DRODEO_BUILD_BENCH=OFF) ;;
+  *) echo "usage: scripts/build.sh [release|asan|tsan] [targets...]" >&2; exit 2 ;;
 esac
 jobs=${RODEO_JOBS:-2}
 if [ ! -f "$dir/build.ninja" ]; then

@@ -1,41 +1,16 @@
 #include "rodeo/reactor.hpp"
 
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <pthread.h>
 
 #include <cerrno>
-#include <cstring>
 #include <map>
-#include <stdexcept>
-#include <string>
+#include <mutex>
 
-#include <caf/actor_cast.hpp>
-#include <caf/make_message.hpp>
-#include <caf/message_id.hpp>
-
-#include "rodeo/atoms.hpp"
-#include "rodeo/log.hpp"
 #include "rodeo/node.hpp"
+#include "rodeo/scheduler.hpp"
 
 namespace rodeo {
 namespace {
-
-// Built once: every notification shares the same immutable message (a reference count, no copy).
-const caf::message& readable_msg() {
-  static const caf::message msg = caf::make_message(readable_atom::value);
-  return msg;
-}
-const caf::message& writable_msg() {
-  static const caf::message msg = caf::make_message(writable_atom::value);
-  return msg;
-}
-
-void notify(const caf::actor& owner, const caf::message& msg) {
-  if (owner)
-    caf::actor_cast<caf::abstract_actor*>(owner)->enqueue(nullptr, caf::make_message_id(), msg,
-                                                          nullptr);
-}
 
 std::mutex reactors_mutex;
 std::map<node*, std::shared_ptr<reactor>>& reactors() {
@@ -45,37 +20,27 @@ std::map<node*, std::shared_ptr<reactor>>& reactors() {
 
 }  // namespace
 
-reactor::reactor() {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epoll_fd_ < 0 || wake_fd_ < 0)
-    throw std::runtime_error(std::string{"reactor: cannot create epoll/eventfd: "} +
-                             std::strerror(errno));
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.ptr = nullptr;  // the wake-up descriptor
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+reactor::reactor() : own_(std::make_unique<poller>()) {
   thread_ = std::thread{[this] {
-    run();
+    pthread_setname_np(pthread_self(), "rodeo.reactor");
+    while (!stopped_.load(std::memory_order_acquire)) own_->poll(-1, nullptr);
   }};
 }
 
+reactor::reactor(scheduler::coordinator& workers) : workers_(&workers) {}
+
 reactor::~reactor() {
   stop();
-  std::lock_guard<std::mutex> guard{mutex_};
-  for (auto* h : live_) delete h;
-  for (auto* h : removed_) delete h;
-  // Closed only here: a late remove() must never reach a reused descriptor number.
-  ::close(epoll_fd_);
-  ::close(wake_fd_);
 }
 
 std::shared_ptr<reactor> reactor::of(node& n) {
   std::lock_guard<std::mutex> guard{reactors_mutex};
   auto& all = reactors();
   if (auto i = all.find(&n); i != all.end()) return i->second;
-  auto r = std::make_shared<reactor>();
+  auto* workers = scheduler::coordinator::of(n.system());
+  auto r = workers ? std::make_shared<reactor>(*workers) : std::make_shared<reactor>();
   all.emplace(&n, r);
+  // Node stop hooks run before the actor system (and its scheduler) goes away.
   n.on_stop([np = &n] {
     std::shared_ptr<reactor> r;
     {
@@ -91,127 +56,36 @@ std::shared_ptr<reactor> reactor::of(node& n) {
   return r;
 }
 
+poller& reactor::pick() noexcept {
+  return workers_ ? workers_->next_poller() : *own_;
+}
+
 io_handle* reactor::add(int fd, caf::actor owner) {
-  auto* h = new io_handle(fd, std::move(owner));
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    if (stopped_) {
-      delete h;
-      errno = ESHUTDOWN;
-      return nullptr;
-    }
-    h->index_ = live_.size();
-    live_.push_back(h);
-  }
-  epoll_event ev{};
-  // Both directions, edge-triggered, registered once: interest in writing is an atomic flag on
-  // the handle, so arming EPOLLOUT never costs an epoll_ctl call.
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  ev.data.ptr = h;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    int err = errno;
-    std::lock_guard<std::mutex> guard{mutex_};
-    live_[h->index_] = live_.back();
-    live_[h->index_]->index_ = h->index_;
-    live_.pop_back();
-    delete h;
-    errno = err;
+  if (stopped_.load()) {
+    errno = ESHUTDOWN;
     return nullptr;
   }
-  ++count_;
+  auto* h = pick().add(fd, std::move(owner));
+  if (h) ++count_;
   return h;
 }
 
 void reactor::remove(io_handle* h) {
   if (!h) return;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, h->fd_, nullptr);
+  h->poller().remove(h);
   --count_;
-  bool do_wake = false;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    live_[h->index_] = live_.back();
-    live_[h->index_]->index_ = h->index_;
-    live_.pop_back();
-    if (stopped_) {
-      delete h;
-      return;
-    }
-    removed_.push_back(h);
-    do_wake = !wake_pending_;
-    wake_pending_ = true;
-  }
-  // Wake the thread so the handle (and the strong actor handle in it) is freed soon even when no
-  // other descriptor is active.
-  if (do_wake) wake();
-}
-
-size_t reactor::size() const {
-  return count_.load();
-}
-
-void reactor::wake() {
-  uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
 void reactor::stop() {
   bool expected = false;
   if (!stopped_.compare_exchange_strong(expected, true)) return;
-  wake();
-  if (thread_.joinable()) thread_.join();
-  std::vector<io_handle*> garbage;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    garbage.swap(removed_);
-    // Registered owners lose their strong handle, so nothing here keeps an actor alive; their
-    // handles stay valid until they call remove().
-    for (auto* h : live_) h->owner_ = nullptr;
+  if (own_) {
+    own_->wake();
+    if (thread_.joinable()) thread_.join();
+    own_->close();
+    return;
   }
-  for (auto* h : garbage) delete h;
-}
-
-void reactor::free_removed() {
-  std::vector<io_handle*> garbage;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    garbage.swap(removed_);
-    wake_pending_ = false;
-  }
-  for (auto* h : garbage) delete h;
-}
-
-void reactor::run() {
-  constexpr int batch = 256;
-  epoll_event events[batch];
-  while (!stopped_.load(std::memory_order_acquire)) {
-    // Every handle removed so far was deleted from epoll before this point and the previous batch
-    // is fully processed, so no event array can still point at it.
-    free_removed();
-    int n = epoll_wait(epoll_fd_, events, batch, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      log::error("reactor: epoll_wait failed: ", std::strerror(errno));
-      return;
-    }
-    for (int i = 0; i < n; ++i) {
-      auto* h = static_cast<io_handle*>(events[i].data.ptr);
-      if (!h) {
-        uint64_t value;
-        [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
-        continue;
-      }
-      auto ev = events[i].events;
-      if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-        h->hangup_.store(true, std::memory_order_release);
-      if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
-          !h->read_pending_.exchange(true, std::memory_order_acq_rel))
-        notify(h->owner_, readable_msg());
-      if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) &&
-          h->wants_write_.load(std::memory_order_acquire) &&
-          h->wants_write_.exchange(false, std::memory_order_acq_rel))
-        notify(h->owner_, writable_msg());
-    }
-  }
+  for (size_t i = 0; i < workers_->size(); ++i) workers_->at(i).poller().close();
 }
 
 }  // namespace rodeo

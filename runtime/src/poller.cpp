@@ -106,10 +106,6 @@ void poller::remove(io_handle* h) {
     live_[h->index_] = live_.back();
     live_[h->index_]->index_ = h->index_;
     live_.pop_back();
-    if (closed_.load()) {
-      delete h;
-      return;
-    }
     removed_.push_back(h);
     has_removed_.store(true, std::memory_order_release);
   }
@@ -124,14 +120,11 @@ void poller::wake() noexcept {
 }
 
 void poller::close() {
-  std::vector<io_handle*> garbage;
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    closed_.store(true);
-    garbage.swap(removed_);
-    for (auto* h : live_) h->owner_ = nullptr;
-  }
-  for (auto* h : garbage) delete h;
+  std::lock_guard<std::mutex> guard{mutex_};
+  closed_.store(true);
+  // Removed handles stay for the next poll() or the destructor: a batch may still point at them.
+  for (auto* h : live_) h->owner_ = nullptr;
+  for (auto* h : removed_) h->owner_ = nullptr;
 }
 
 void poller::free_removed() {
@@ -173,7 +166,8 @@ size_t poller::poll(int timeout_ms, caf::execution_unit* eu) {
       notify(h->owner_, readable_msg(), eu);
       ++notified;
     }
-    if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && h->wants_write_.load(std::memory_order_acquire) &&
+    if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) &&
+        h->wants_write_.load(std::memory_order_acquire) &&
         h->wants_write_.exchange(false, std::memory_order_acq_rel)) {
       notify(h->owner_, writable_msg(), eu);
       ++notified;

@@ -84,7 +84,8 @@ caf::resumable* worker::try_steal() {
 
 caf::resumable* worker::next_job() {
   if (next_) {
-    if (streak_ < run_next_budget) {
+    // The budget only matters when something waits behind the hot job.
+    if (streak_ < run_next_budget || queued_.load(std::memory_order_relaxed) == 0) {
       ++streak_;
       return std::exchange(next_, nullptr);
     }
@@ -295,8 +296,7 @@ caf::actor_clock& coordinator::clock() noexcept {
 }
 
 rodeo::poller& coordinator::next_poller() noexcept {
-  return workers_[next_poller_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]
-      ->poller_;
+  return workers_[next_poller_.fetch_add(1, std::memory_order_relaxed) % workers_.size()]->poller_;
 }
 
 coordinator* coordinator::of(caf::actor_system& sys) noexcept {
@@ -304,9 +304,8 @@ coordinator* coordinator::of(caf::actor_system& sys) noexcept {
 }
 
 void install(caf::actor_system_config& cfg) {
-  cfg.module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
-    return new coordinator(sys);
-  });
+  cfg.module_factories.push_back(
+      [](caf::actor_system& sys) -> caf::actor_system::module* { return new coordinator(sys); });
 }
 
 }  // namespace rodeo::scheduler

@@ -23,8 +23,8 @@ void lazy_clock::update() noexcept {
   cancellable_.store(!actor_lookup_.empty(), std::memory_order_release);
 }
 
-void lazy_clock::set_ordinary_timeout(time_point t, caf::abstract_actor* self,
-                                      caf::atom_value type, uint64_t id) {
+void lazy_clock::set_ordinary_timeout(time_point t, caf::abstract_actor* self, caf::atom_value type,
+                                      uint64_t id) {
   mutate([&] { simple_actor_clock::set_ordinary_timeout(t, self, type, id); });
 }
 
@@ -33,8 +33,7 @@ void lazy_clock::set_multi_timeout(time_point t, caf::abstract_actor* self, caf:
   mutate([&] { simple_actor_clock::set_multi_timeout(t, self, type, id); });
 }
 
-void lazy_clock::set_request_timeout(time_point t, caf::abstract_actor* self,
-                                     caf::message_id id) {
+void lazy_clock::set_request_timeout(time_point t, caf::abstract_actor* self, caf::message_id id) {
   mutate([&] { simple_actor_clock::set_request_timeout(t, self, id); });
 }
 

@@ -1,7 +1,12 @@
 #pragma once
-// The reactor: one thread outside CAF that watches file descriptors with epoll (edge-triggered,
-// EPOLLRDHUP) and tells the actor owning each one that it became readable or writable. It never
-// reads, writes or parses: the owning actor does, when it is scheduled (DESIGN.md §3).
+// The reactor: watches file descriptors with epoll (edge-triggered, EPOLLRDHUP) and tells the actor
+// owning each one that it became readable or writable. It never reads, writes or parses: the owning
+// actor does, when it is scheduled (DESIGN.md §3).
+//
+// Under Rodeo's scheduler (the node's default) there is no reactor thread: each descriptor joins
+// one worker's epoll set (the workers' in turn, so connections spread over the cores), and its
+// readiness makes the owner runnable on that worker in the same loop iteration. Under one of CAF's
+// schedulers (`scheduler.policy=sharing`) one thread of the reactor's own polls instead.
 //
 //   auto r = rodeo::reactor::of(node);             // started on first use, stopped with the node
 //   rodeo::io_handle* h = r->add(fd, self);        // self receives readable_atom / writable_atom
@@ -14,12 +19,12 @@
 // is backed up) simply does not re-arm; the kernel buffers fill and TCP backpressure does the rest.
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <thread>
-#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
+
+#include "rodeo/poller.hpp"
 
 namespace rodeo {
 
@@ -28,34 +33,16 @@ using readable_atom = caf::atom_constant<caf::atom("readable")>;
 using writable_atom = caf::atom_constant<caf::atom("writable")>;
 
 class node;
-
-/// One registered descriptor. Owned by the reactor; valid from add() until remove().
-class io_handle {
- public:
-  int fd() const noexcept { return fd_; }
-  /// Allows the next `readable`. Call before reading, so data arriving while you read is signalled.
-  void rearm_read() noexcept { read_pending_.store(false, std::memory_order_release); }
-  /// Asks for one `writable`. Call after a write hit EAGAIN, then try the write once more (the
-  /// socket may have drained in between, and edge-triggered epoll would not say so again).
-  void want_write() noexcept { wants_write_.store(true, std::memory_order_release); }
-  /// True once the reactor saw a hangup or error (EPOLLRDHUP/HUP/ERR): a short read is then not
-  /// the end of the data, the next read returns 0 or the error.
-  bool hangup() const noexcept { return hangup_.load(std::memory_order_acquire); }
-
- private:
-  friend class reactor;
-  io_handle(int fd, caf::actor owner) : fd_(fd), owner_(std::move(owner)) {}
-  int fd_;
-  size_t index_ = 0;  // position in reactor::live_
-  caf::actor owner_;
-  std::atomic<bool> read_pending_{false};
-  std::atomic<bool> wants_write_{false};
-  std::atomic<bool> hangup_{false};
-};
+namespace scheduler {
+class coordinator;
+}
 
 class reactor {
  public:
+  /// A reactor with a thread of its own (for CAF's schedulers).
   reactor();
+  /// A reactor on the workers of Rodeo's scheduler; it must stop before `workers` does.
+  explicit reactor(scheduler::coordinator& workers);
   ~reactor();
   reactor(const reactor&) = delete;
   reactor& operator=(const reactor&) = delete;
@@ -67,28 +54,23 @@ class reactor {
   /// Thread-safe. Returns nullptr when the reactor is stopped or epoll refuses the descriptor
   /// (errno is set).
   io_handle* add(int fd, caf::actor owner);
-  /// Stops watching; the handle is freed after the reactor's current batch of events, so the
+  /// Stops watching; the handle is freed after its poller's current batch of events, so the
   /// descriptor may be closed (and its number reused) right after this returns. Thread-safe.
   void remove(io_handle* h);
-  /// Stops the thread and drops every owner handle; later add() calls fail. Idempotent.
+  /// Drops every owner handle (nothing here keeps an actor alive any more) and stops the thread,
+  /// if any; later add() calls fail. Idempotent.
   void stop();
   bool running() const noexcept { return !stopped_.load(); }
   /// Descriptors currently registered (for tests and metrics).
-  size_t size() const;
+  size_t size() const noexcept { return count_.load(); }
 
  private:
-  void run();
-  void wake();
-  void free_removed();
+  poller& pick() noexcept;
 
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;
+  scheduler::coordinator* workers_ = nullptr;
+  std::unique_ptr<poller> own_;  // without Rodeo's scheduler
   std::atomic<bool> stopped_{false};
   std::atomic<size_t> count_{0};
-  mutable std::mutex mutex_;
-  std::vector<io_handle*> live_;     // every handle not yet removed, for stop()
-  std::vector<io_handle*> removed_;  // freed at the start of the next loop iteration
-  bool wake_pending_ = false;
   std::thread thread_;
 };
 

@@ -70,7 +70,8 @@ class poller {
   /// Makes a blocked or the next poll() return at once. Thread-safe, async-signal-safe.
   void wake() noexcept;
   /// Drops every owner's strong handle (nothing here keeps an actor alive any more) and refuses
-  /// later add() calls; registered handles stay valid until their owners remove() them.
+  /// later add() calls; registered handles stay valid until their owners remove() them. Safe
+  /// while another thread polls.
   void close();
   bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   /// Descriptors currently registered.

@@ -1,9 +1,10 @@
-// Actor runtime micro-benchmarks on a rodeo::node with its default scheduler (sharing, one worker
-// per core): spawn+exit cost, memory per idle actor, request/response round trip, and a
-// process-group broadcast. Every wait is bounded; results are JSON lines (bench_common.hpp).
+// Actor runtime micro-benchmarks on a rodeo::node with its default scheduler (Rodeo's, one worker
+// per core; --policy sharing for CAF's): spawn+exit cost, memory per idle actor, request/response
+// round trip, and a process-group broadcast. Every wait is bounded; results are JSON lines
+// (bench_common.hpp).
 //
 //   bench-actors [--quick] [--smoke] [--idle 100000] [--spawns 200000] [--group 10000]
-//                [--seconds 2] [--rounds 50]
+//                [--seconds 2] [--rounds 50] [--policy rodeo|sharing]
 #include <malloc.h>
 
 #include <atomic>
@@ -265,7 +266,10 @@ int main(int argc, char** argv) {
   size_t rounds = opts.num("--rounds", smoke ? 3 : quick ? 20 : 50);
   double secs = opts.real("--seconds", smoke ? 0.2 : quick ? 1.0 : 2.0);
 
-  rodeo::node n;
+  // --policy sharing: CAF's work-sharing scheduler instead of Rodeo's, for side-by-side figures.
+  auto cfg = std::make_unique<rodeo::node_config>();
+  cfg->set("scheduler.policy", caf::atom_from_string(opts.get("--policy", "rodeo")));
+  rodeo::node n{std::move(cfg)};
   auto& sys = n.system();
   bool ok = spawn_exit(sys, spawns);
   ok = idle_memory(sys, idle) && ok;

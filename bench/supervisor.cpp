@@ -59,7 +59,10 @@ int main(int argc, char** argv) {
   std::atomic<size_t> reports{0};
   rodeo::log::set_sink([&reports](rodeo::log::level, std::string_view) { ++reports; });
 
-  rodeo::node n;
+  // --policy sharing: CAF's work-sharing scheduler instead of Rodeo's, for side-by-side figures.
+  auto cfg = std::make_unique<rodeo::node_config>();
+  cfg->set("scheduler.policy", caf::atom_from_string(opts.get("--policy", "rodeo")));
+  rodeo::node n{std::move(cfg)};
   auto board = std::make_shared<worker_board>();
   rodeo::supervisor_spec spec;
   spec.flags.strategy = rodeo::strategy::one_for_one;

@@ -14,7 +14,6 @@
 #include <caf/make_message.hpp>
 #include <caf/message_id.hpp>
 
-#include "rodeo/atoms.hpp"
 #include "rodeo/log.hpp"
 
 namespace rodeo {

@@ -22,15 +22,10 @@
 #include <thread>
 
 #include <caf/actor.hpp>
-#include <caf/atom.hpp>
 
-#include "rodeo/poller.hpp"
+#include "rodeo/poller.hpp"  // io_handle, readable_atom, writable_atom
 
 namespace rodeo {
-
-/// The reactor's messages to the actor that owns a descriptor.
-using readable_atom = caf::atom_constant<caf::atom("readable")>;
-using writable_atom = caf::atom_constant<caf::atom("writable")>;
 
 class node;
 namespace scheduler {

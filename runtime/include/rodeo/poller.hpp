@@ -13,9 +13,14 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
 namespace rodeo {
+
+/// The messages to the actor that owns a descriptor.
+using readable_atom = caf::atom_constant<caf::atom("readable")>;
+using writable_atom = caf::atom_constant<caf::atom("writable")>;
 
 class poller;
 

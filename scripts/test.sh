@@ -15,7 +15,7 @@ run_sanitized() {
   local labels=("$@")
   scripts/build.sh "$kind" $(printf 'test-%s ' "${labels[@]}")
   local regex
-  regex=$(IFS='|'; echo "^(${labels[*]})\$")
+  regex=$(IFS='|'; echo "^(${labels[*]})(-.*)?\$")  # websocket-node, websocket-chromium too
   cd "$dir" && ctest --output-on-failure -j2 -L "$regex" ${RODEO_SANITIZE_EXCLUDE:+-E "$RODEO_SANITIZE_EXCLUDE"}
 }
 case "${1:-}" in

@@ -111,42 +111,42 @@ TEST_CASE("clients: python websockets sessions all receive a broadcast") {
   CHECK(f.broadcast(python, 200) == "ready\nok 200\n");
 }
 
-TEST_CASE("clients: node ws echoes text, binary and large messages") {
+TEST_CASE("clients: node ws echoes text, binary and large messages", "[node]") {
   fixture f;
   CHECK(f.js("echo") == "ok echo\n");
 }
 
-TEST_CASE("clients: node ws negotiates permessage-deflate") {
+TEST_CASE("clients: node ws negotiates permessage-deflate", "[node]") {
   fixture f;
   CHECK(f.js("deflate") == "ok deflate\n");
 }
 
-TEST_CASE("clients: node ws sends fragmented messages and pings") {
+TEST_CASE("clients: node ws sends fragmented messages and pings", "[node]") {
   fixture f;
   CHECK(f.js("fragments") == "ok fragments\n");
 }
 
-TEST_CASE("clients: node ws sees the server's close code and reason") {
+TEST_CASE("clients: node ws sees the server's close code and reason", "[node]") {
   fixture f;
   CHECK(f.js("server_close") == "ok 4000 bye\n");
 }
 
-TEST_CASE("clients: node ws gets its close code echoed") {
+TEST_CASE("clients: node ws gets its close code echoed", "[node]") {
   fixture f;
   CHECK(f.js("client_close") == "ok 4001 done\n");
 }
 
-TEST_CASE("clients: node ws is closed with 1009 for a message over 1 MiB") {
+TEST_CASE("clients: node ws is closed with 1009 for a message over 1 MiB", "[node]") {
   fixture f;
   CHECK(f.js("too_big") == "ok 1009\n");
 }
 
-TEST_CASE("clients: node ws gets the subprotocol the handler picked") {
+TEST_CASE("clients: node ws gets the subprotocol the handler picked", "[node]") {
   fixture f;
   CHECK(f.js("subprotocol") == "ok chat\n");
 }
 
-TEST_CASE("clients: node ws sessions all receive a broadcast") {
+TEST_CASE("clients: node ws sessions all receive a broadcast", "[node]") {
   fixture f;
   require_node_ws();
   CHECK(f.broadcast("node " + node_dir + "/client.js", 200) == "ready\nok 200\n");

@@ -1,4 +1,4 @@
-// The demo's WebSocket contract (apps/demo/ws.cpp, compiled into this test): /ws, /echo, /chat
+// The demo's WebSocket contract (apps/demo/ws.cpp, the rodeo_demo_ws library): /ws, /echo, /chat
 // and the broadcast to /ws sessions; and the memory an idle session holds.
 #include <catch2/catch.hpp>
 
@@ -7,7 +7,7 @@
 
 #include <thread>
 
-#include "../../apps/demo/ws.cpp"
+#include "ws.hpp"
 #include "ws_session_support.hpp"
 
 using namespace ws_session_test;
@@ -133,7 +133,7 @@ TEST_CASE("demo: GET /chat serves the HTML page that connects to /ws") {
   CHECK(c.buffered().find("\"/ws\"") != std::string::npos);
 }
 
-TEST_CASE("demo: headless Chromium shows a broadcast on /chat and talks to /ws") {
+TEST_CASE("demo: headless Chromium shows a broadcast on /chat and talks to /ws", "[chromium]") {
   struct stat st {};
   INFO("chromium is missing: run scripts/deps.sh");
   REQUIRE(::stat("/usr/bin/chromium", &st) == 0);

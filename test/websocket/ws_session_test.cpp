@@ -496,9 +496,11 @@ TEST_CASE("session: a close the client never answers ends after close_timeout") 
   cfg.opts.close_timeout = 200ms;
   f.start(cfg);
   auto c = f.connect();
+  auto start = clock::now();  // the server starts its close (and the timeout) after this
   c->send_text("close");
   CHECK(c->close_code() == 4000);
   CHECK(c->closed_by_peer());
+  CHECK(rodeo_test::in_timeout_window(clock::now() - start, 200ms));
   CHECK(f.terminated() == "terminate:stop");
 }
 
@@ -526,8 +528,10 @@ TEST_CASE("session: idle_timeout closes an idle session with 1000") {
   handler_cfg cfg;
   cfg.opts.idle_timeout = 150ms;
   f.start(cfg);
+  auto start = clock::now();  // the session (and its idle clock) starts after the upgrade
   auto c = f.connect();
   CHECK(c->close_code() == ws::close_code::normal);
+  CHECK(rodeo_test::in_timeout_window(clock::now() - start, 150ms));
   c->send_close(ws::close_code::normal);
   CHECK(c->closed_by_peer());
   CHECK(f.terminated() == "terminate:timeout");

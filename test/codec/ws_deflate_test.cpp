@@ -460,9 +460,9 @@ TEST_CASE("deflate: shrink between messages keeps decoding right with and withou
 TEST_CASE("deflate: every strategy round-trips, and the strategy reaches zlib") {
   const auto msg = sample_text(4000, 21);
   size_t default_size = 0, huffman_size = 0;
-  for (auto strategy : {deflate_strategy::default_strategy, deflate_strategy::filtered,
-                        deflate_strategy::huffman_only, deflate_strategy::rle,
-                        deflate_strategy::fixed}) {
+  for (auto strategy :
+       {deflate_strategy::default_strategy, deflate_strategy::filtered,
+        deflate_strategy::huffman_only, deflate_strategy::rle, deflate_strategy::fixed}) {
     encoder enc{role::server, deflate_params{}, {.strategy = strategy}};
     auto out = enc.encode(opcode::text, msg);
     const std::string wire = std::string(out.header) + std::string(out.payload);

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "fuzz.hpp"
-#include "rodeo/http1_parser.hpp"
 #include "rodeo/ascii.hpp"
+#include "rodeo/http1_parser.hpp"
 #include "rodeo/http_header.hpp"
 
 namespace {

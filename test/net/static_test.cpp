@@ -168,8 +168,8 @@ TEST_CASE_METHOD(fixture, "static: etag, last-modified and conditional GETs") {
   CHECK(get("/static/index.html", "if-modified-since: Sun, 06 Nov 2044 08:49:37 GMT\r\n").status ==
         200);
   auto index_lm = get("/static/index.html").header_or("last-modified");
-  auto r = curl(srv.port, "-o /dev/null -w '%{http_code}' -z '" + index_lm + "'",
-                "/static/index.html");
+  auto r =
+      curl(srv.port, "-o /dev/null -w '%{http_code}' -z '" + index_lm + "'", "/static/index.html");
   CHECK(r.out == "304");
 }
 

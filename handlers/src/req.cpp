@@ -296,14 +296,13 @@ void req::stream_body(std::string data, is_fin f) {
              [this](caf::error& err) { proc_->fail(err); });
 }
 
-void req::stream_body(std::string data, is_fin f, std::function<void(req&)> next) {
+template <class Command>
+void req::stream_and_continue(Command command, is_fin f, std::function<void(req&)> next) {
   ensure_streaming("stream_body");
   if (inline_out_) throw std::logic_error("an inline handler cannot wait for the connection");
   if (f == fin) sent_ = resp_state::sent;
   proc_->begin_async();
-  self_
-      ->request(conn_, caf::infinite,
-                stream_message{r_->streamid, cmd::data{f, std::move(data), {}}})
+  self_->request(conn_, caf::infinite, stream_message{r_->streamid, std::move(command)})
       .await(
           [this, next = std::move(next)](caf::ok_atom) {
             next(*this);
@@ -312,20 +311,12 @@ void req::stream_body(std::string data, is_fin f, std::function<void(req&)> next
           [this](caf::error& err) { proc_->fail(err); });
 }
 
+void req::stream_body(std::string data, is_fin f, std::function<void(req&)> next) {
+  stream_and_continue(cmd::data{f, std::move(data), {}}, f, std::move(next));
+}
+
 void req::stream_body(file_range file, is_fin f, std::function<void(req&)> next) {
-  ensure_streaming("stream_body");
-  if (inline_out_) throw std::logic_error("an inline handler cannot wait for the connection");
-  if (f == fin) sent_ = resp_state::sent;
-  proc_->begin_async();
-  self_
-      ->request(conn_, caf::infinite,
-                stream_message{r_->streamid, cmd::sendfile{f, std::move(file), {}}})
-      .await(
-          [this, next = std::move(next)](caf::ok_atom) {
-            next(*this);
-            proc_->end_async();
-          },
-          [this](caf::error& err) { proc_->fail(err); });
+  stream_and_continue(cmd::sendfile{f, std::move(file), {}}, f, std::move(next));
 }
 
 void req::hold() {

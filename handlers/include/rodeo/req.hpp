@@ -201,6 +201,9 @@ class req {
   req(caf::event_based_actor* conn_self, std::shared_ptr<const rodeo::request> r, commands* out);
   void send_op(auto&& op);
   void ensure_streaming(std::string_view what) const;
+  // Sends one body command and runs `next` once the connection took it.
+  template <class Command>
+  void stream_and_continue(Command command, is_fin f, std::function<void(req&)> next);
   // Keeps the request open across work the handler finishes later (rest_flow's resume).
   void hold();
   void release();

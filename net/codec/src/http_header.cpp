@@ -67,6 +67,17 @@ struct cursor {
     }
     return false;
   }
+  // OWS ";" OWS before a parameter; consumes nothing and answers false when no ';' follows.
+  bool parameter_start() {
+    std::size_t save = i;
+    ows();
+    if (!consume(';')) {
+      i = save;
+      return false;
+    }
+    ows();
+    return true;
+  }
   // token / quoted-string
   bool word(std::string& out) {
     if (!eof() && s[i] == '"') return quoted_string(out);
@@ -114,14 +125,7 @@ bool qvalue(cursor& c, int& q) {
 
 // *( OWS ";" OWS [ name "=" value ] ) until ',' or the end (RFC 9110 §5.6.6).
 bool parameters(cursor& c, params& out) {
-  while (true) {
-    std::size_t save = c.i;
-    c.ows();
-    if (!c.consume(';')) {
-      c.i = save;
-      return true;
-    }
-    c.ows();
+  while (c.parameter_start()) {
     if (c.eof() || c.peek() == ';' || c.peek() == ',') continue;
     auto name = c.token();
     if (name.empty() || !c.consume('=')) return false;
@@ -129,18 +133,13 @@ bool parameters(cursor& c, params& out) {
     if (!c.word(p.value)) return false;
     out.push_back(std::move(p));
   }
+  return true;
 }
 
 // [ weight ] after an element: OWS ";" OWS "q=" qvalue.
 bool weight(cursor& c, int& q) {
   q = 1000;
-  std::size_t save = c.i;
-  c.ows();
-  if (!c.consume(';')) {
-    c.i = save;
-    return true;
-  }
-  c.ows();
+  if (!c.parameter_start()) return true;
   if (c.eof() || (c.peek() != 'q' && c.peek() != 'Q')) return false;
   ++c.i;
   if (!c.consume('=')) return false;
@@ -320,14 +319,7 @@ std::optional<std::vector<media_range>> parse_accept(std::string_view value) {
     r.subtype = to_lower(sub);
     // Parameters up to "q" are the media range's; those after are accept-ext.
     params* target = &r.params;
-    while (true) {
-      std::size_t save = c.i;
-      c.ows();
-      if (!c.consume(';')) {
-        c.i = save;
-        break;
-      }
-      c.ows();
+    while (c.parameter_start()) {
       if (c.eof() || c.peek() == ';' || c.peek() == ',') continue;
       auto name = c.token();
       if (name.empty()) return false;
@@ -559,14 +551,7 @@ std::optional<std::vector<extension>> parse_sec_websocket_extensions(std::string
     auto name = c.token();
     if (name.empty()) return false;
     extension e{std::string{name}, {}};
-    while (true) {
-      std::size_t save = c.i;
-      c.ows();
-      if (!c.consume(';')) {
-        c.i = save;
-        break;
-      }
-      c.ows();
+    while (c.parameter_start()) {
       auto pname = c.token();
       if (pname.empty()) return false;
       extension_param p{std::string{pname}, std::nullopt};

@@ -22,6 +22,7 @@
 
 #include "loopback.hpp"
 #include "rodeo/rodeo.hpp"
+#include "shell.hpp"
 
 namespace net_test {
 
@@ -118,22 +119,8 @@ class client : public rodeo_test::socket_client {
   std::vector<std::pair<std::string, std::string>> trailers;
 };
 
-struct run_result {
-  int status = -1;
-  std::string out;
-};
-
-/// Runs a shell command (curl) and captures its stdout.
-inline run_result run(const std::string& cmd) {
-  run_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  r.status = ::pclose(p);
-  return r;
-}
+using rodeo_test::run;
+using rodeo_test::run_result;
 
 /// curl with a bounded run time against the server: `curl(port, "-X POST ...", "/path")`.
 inline run_result curl(uint16_t port, const std::string& args, const std::string& path) {

@@ -25,6 +25,7 @@
 #include "rodeo/tls_context.hpp"
 #include "rodeo/tls_engine.hpp"
 #include "rodeo/tls_self_signed.hpp"
+#include "shell.hpp"
 
 namespace tls_test {
 
@@ -50,21 +51,8 @@ struct temp_dir {
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
 
-/// Runs a shell command; its exit status (0 = success) and stdout.
-struct run_result {
-  int status = -1;
-  std::string out;
-};
-inline run_result run(const std::string& cmd) {
-  run_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  r.status = ::pclose(p);
-  return r;
-}
+using rodeo_test::run;
+using rodeo_test::run_result;
 
 /// A CA and certificates it signed, made with the openssl command in `dir`: ca.pem,
 /// <name>.pem / <name>.key for each issue() call.

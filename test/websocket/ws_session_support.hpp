@@ -25,6 +25,7 @@
 #include "rodeo/rodeo.hpp"
 #include "rodeo/websocket.hpp"
 #include "rodeo/ws_frame.hpp"
+#include "shell.hpp"
 
 namespace ws_session_test {
 
@@ -251,24 +252,8 @@ struct test_h : rodeo::websocket_handler {
   }
 };
 
-struct run_result {
-  int status = -1;
-  std::string out;
-};
-
-/// Runs a command with a hard time limit (coreutils timeout) and captures its stdout.
-inline run_result run(const std::string& cmd, int seconds = 60) {
-  run_result r;
-  std::string full = "timeout -k 5 " + std::to_string(seconds) + " " + cmd;
-  FILE* p = ::popen(full.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using rodeo_test::run;
+using rodeo_test::run_result;
 
 /// /proc/self/status's VmRSS in bytes.
 inline size_t rss_bytes() {

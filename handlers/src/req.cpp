@@ -35,6 +35,10 @@ caf::actor req::handle() const {
   return caf::actor_cast<caf::actor>(self_);
 }
 
+void req::cast(caf::message msg) {
+  self_->send(conn_, stream_info{r_->streamid, std::move(msg)});
+}
+
 std::string req::uri() const {
   std::string out;
   out.reserve(r_->scheme.size() + r_->host.size() + r_->path.size() + r_->qs.size() + 16);

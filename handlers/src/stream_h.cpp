@@ -29,6 +29,9 @@ void stream_handler::info(uint64_t id, caf::message& msg, commands& out) {
 void stream_handler::terminate(uint64_t id, const caf::error& reason) {
   if (next_) next_->terminate(id, reason);
 }
+void stream_handler::early_error(uint64_t id, cmd::response& resp) {
+  if (next_) next_->early_error(id, resp);
+}
 stream_handler_factory::~stream_handler_factory() = default;
 void stream_handler_factory::early_error(uint64_t, const rodeo::request*, cmd::response&) const {}
 
@@ -44,7 +47,9 @@ std::unique_ptr<stream_handler> make_stream_chain(const protocol_options& opts) 
 
 void early_error(const protocol_options& opts, uint64_t id, const rodeo::request* req,
                  cmd::response& resp) {
-  for (auto& f : opts.stream_handlers) f->early_error(id, req, resp);
+  // As Cowboy's chain: each handler edits what the handlers after it made of the response.
+  for (auto i = opts.stream_handlers.rbegin(); i != opts.stream_handlers.rend(); ++i)
+    (*i)->early_error(id, req, resp);
 }
 
 namespace detail {

@@ -741,7 +741,7 @@ struct conn_state {
       s.close_after = true;
       if (s.out_state == stream::out::none) {
         cmd::response resp{status, {{"content-length", "0"}}, {}};
-        rodeo::early_error(*opts, s.id, s.req.get(), resp);
+        s.chain->early_error(s.id, resp);
         for (auto& c : s.children) caf::anon_send(c, client_gone_atom::value);
         s.children.clear();
         send_response(s, resp.status, resp.headers, std::move(resp.body));
@@ -754,8 +754,15 @@ struct conn_state {
       }
       return;
     }
+    // Cowboy's partial request: what is known of a request whose head did not parse.
+    rodeo::request partial;
+    partial.scheme = tr->secure() ? "https" : "http";
+    partial.peer = tr->peer();
+    partial.sock = tr->sock();
+    partial.ref = ls->name;
+    partial.streamid = next_stream_id;
     cmd::response resp{status, {{"content-length", "0"}}, {}};
-    rodeo::early_error(*opts, next_stream_id, nullptr, resp);
+    rodeo::early_error(*opts, next_stream_id, &partial, resp);
     queue(http1::response_head(
         resp.status, resp.headers, http_date::now(),
         {.connection = http1::framing::connection::close, .content_length = resp.body.size()}));

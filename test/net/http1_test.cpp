@@ -612,7 +612,11 @@ class marking_h final : public rodeo::stream_handler_factory {
     return std::make_unique<rodeo::stream_handler>();
   }
   void early_error(uint64_t, const rodeo::request* req, rodeo::cmd::response& resp) const override {
-    resp.headers.set("x-early-error", req ? "with request" : "no request");
+    // HTTP/1.1 passes Cowboy's partial request: the listener and peer, no method when the head
+    // did not parse.
+    resp.headers.set("x-early-error", !req                  ? "no request"
+                                      : req->method.empty() ? "partial request from " + req->peer.ip
+                                                            : "with request");
     resp.body = "explained";
   }
 };
@@ -629,7 +633,7 @@ TEST_CASE("stream handlers' early_error shapes the protocol's error responses") 
   auto r = c.read_response();
   REQUIRE(r);
   CHECK(r->status == 400);
-  CHECK(r->header_or("x-early-error") == "no request");
+  CHECK(r->header_or("x-early-error") == "partial request from 127.0.0.1");
   CHECK(r->body == "explained");
   CHECK(c.closed_by_peer());
 }

@@ -187,6 +187,11 @@ class req {
   caf::actor handle() const;
   /// The connection actor that owns the socket.
   const caf::actor& conn() const noexcept { return conn_; }
+  /// Cowboy's cowboy_req:cast/2: `msg` reaches info() of the stream handler chain, in the
+  /// connection actor, after this request's earlier operations (e.g. metrics::set_options). It
+  /// is dropped once the stream ended, so send it before the response's last piece. Always
+  /// asynchronous: from an inline handler it arrives after init returned.
+  void cast(caf::message msg);
 
  private:
   friend class detail::request_process;

@@ -7,6 +7,7 @@
 #include "rodeo/http_header.hpp"
 #include "rodeo/http_message.hpp"
 #include "rodeo/loop_handler.hpp"
+#include "rodeo/metrics_h.hpp"
 #include "rodeo/middleware.hpp"
 #include "rodeo/protocol_options.hpp"
 #include "rodeo/qs.hpp"

@@ -181,6 +181,10 @@ class stream_handler {
   virtual void info(uint64_t id, caf::message& msg, commands& out);
   /// cowboy_stream:terminate/3. `reason` is none for a normal end.
   virtual void terminate(uint64_t id, const caf::error& reason);
+  /// The protocol answers this stream itself, before any response of the handlers: its request
+  /// body failed (bad chunked coding, body_timeout's 408). `resp` may be edited; terminate
+  /// follows. Errors before a stream exists go to stream_handler_factory::early_error instead.
+  virtual void early_error(uint64_t id, cmd::response& resp);
 
   void set_next(std::unique_ptr<stream_handler> next) { next_ = std::move(next); }
   stream_handler* next() const noexcept { return next_.get(); }
@@ -195,19 +199,22 @@ class stream_handler_factory {
   virtual ~stream_handler_factory();
   virtual std::unique_ptr<stream_handler> make() const = 0;
   /// cowboy_stream:early_error/5: the protocol is about to answer a request that failed before
-  /// init (a 400, 408, 414, 431, 501, 505...); `resp` may be edited. `req` is null when the
-  /// request head could not be parsed.
+  /// init (a 400, 408, 414, 431, 501, 505...); `resp` may be edited. `req` is Cowboy's partial
+  /// request: ref, peer, sock and streamid always, the rest once the head was parsed (HTTP/1.1
+  /// gives it that way; a protocol may pass null when it knows nothing of the request).
   virtual void early_error(uint64_t id, const rodeo::request* req, cmd::response& resp) const;
 };
 
 /// Builds the chain for a new stream from protocol_options::stream_handlers.
 std::unique_ptr<stream_handler> make_stream_chain(const protocol_options& opts);
-/// Runs every factory's early_error on `resp`, in chain order.
+/// Runs every factory's early_error on `resp`, the last one first (as Cowboy's chain: the first
+/// handler sees what the others made of it).
 void early_error(const protocol_options& opts, uint64_t id, const rodeo::request* req,
                  cmd::response& resp);
 
 /// Cowboy's cowboy_stream_h: one request actor per stream.
 std::shared_ptr<const stream_handler_factory> stream_h();
+/// Cowboy's cowboy_metrics_h is metrics_h() (rodeo/metrics_h.hpp).
 /// Cowboy's cowboy_compress_h: gzip response bodies of at least `threshold` bytes when the
 /// client accepts it and the response has no content-encoding yet.
 std::shared_ptr<const stream_handler_factory> compress_h(size_t threshold = 300);

@@ -22,6 +22,9 @@
 // --max-connections N|infinity, --request-timeout MS and --idle-timeout MS set Ranch's and
 // Cowboy's options of the same names (defaults 1024, 5000, 60000); bench/run raises them to hold
 // 10,000 idle connections.
+//
+// Every request is logged to standard output in the Combined Log Format (access_log_h);
+// --access-log FILE|-|off and --access-log-format combined|common|json change that.
 #include <unistd.h>
 
 #include <chrono>
@@ -30,6 +33,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -193,6 +197,8 @@ int main(int argc, char** argv) {
   size_t max_connections = rodeo::transport_options{}.max_connections;
   rodeo::protocol_options proto;
   std::string assets = RODEO_DEMO_ASSETS;
+  std::string access_log = "-";
+  auto log_format = rodeo::access_log::format::combined;
   std::vector<char*> rest{argv[0]};
   auto bad = [](const std::string& opt, const std::string& v) {
     std::cerr << "rodeo-demo: " << opt << ": not a count: " << v << "\n";
@@ -226,6 +232,17 @@ int main(int argc, char** argv) {
       host = a.substr(7);
     } else if (auto v = option_value("--assets", i, argc, argv)) {
       assets = *v;
+    } else if (auto v = option_value("--access-log", i, argc, argv)) {
+      access_log = *v;
+    } else if (auto v = option_value("--access-log-format", i, argc, argv)) {
+      if (*v == "combined")
+        log_format = rodeo::access_log::format::combined;
+      else if (*v == "common")
+        log_format = rodeo::access_log::format::common;
+      else if (*v == "json")
+        log_format = rodeo::access_log::format::json;
+      else
+        return std::cerr << "rodeo-demo: --access-log-format: combined, common or json\n", 2;
     } else if (a == "--ws-max-frame-size" && i + 1 < argc) {
       ws.max_frame_size = std::strtoull(argv[++i], nullptr, 10);
     } else if (a.rfind("--ws-max-frame-size=", 0) == 0) {
@@ -237,7 +254,8 @@ int main(int argc, char** argv) {
              "                  [--max-connections 1024|N|infinity] [--request-timeout 5000 (ms)]\n"
              "                  [--idle-timeout 60000 (ms)] [--tls-port N [--cert FILE --key "
              "FILE]]\n"
-             "                  [--assets DIR] [--caf.* options]\n";
+             "                  [--assets DIR] [--access-log -|FILE|off]\n"
+             "                  [--access-log-format combined|common|json] [--caf.* options]\n";
       return 0;
     } else {
       rest.push_back(argv[i]);
@@ -262,6 +280,14 @@ int main(int argc, char** argv) {
   for (auto& r : rodeo_demo::ws_routes(ws)) paths.push_back(std::move(r));
   proto.env.dispatch = std::make_shared<const rodeo::dispatch>(
       rodeo::compile(rodeo::route_list{{"_", std::move(paths)}}));
+  if (access_log != "off") {
+    try {
+      proto.stream_handlers.insert(proto.stream_handlers.begin(),
+                                   rodeo::access_log_h({.format = log_format, .path = access_log}));
+    } catch (const std::system_error& e) {
+      return std::cerr << "rodeo-demo: " << e.what() << "\n", 1;
+    }
+  }
   auto tls_proto = proto;
   auto info = rodeo::start_clear(
       node, "http",

@@ -2,6 +2,7 @@
 // Everything a handler author needs: the Req API, handlers, loop handlers, middlewares, stream
 // handlers and the codecs they use. Listeners are net/'s (rodeo/listener.hpp; rodeo/rodeo.hpp has
 // both).
+#include "rodeo/access_log.hpp"
 #include "rodeo/cookie.hpp"
 #include "rodeo/handler.hpp"
 #include "rodeo/http_header.hpp"

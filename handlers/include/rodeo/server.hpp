@@ -4,6 +4,7 @@
 // both).
 #include "rodeo/access_log.hpp"
 #include "rodeo/cookie.hpp"
+#include "rodeo/decompress_h.hpp"
 #include "rodeo/handler.hpp"
 #include "rodeo/http_header.hpp"
 #include "rodeo/http_message.hpp"

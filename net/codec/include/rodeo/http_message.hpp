@@ -74,6 +74,8 @@ struct request {
   std::optional<uint64_t> body_length;  // known length (content-length), if any
   std::string ref;                      // the listener's name
   std::string cert;                     // the client's TLS certificate (DER), "" without one
+  std::vector<std::string>
+      content_decoded;  // codings decompress_h removed (Cowboy's content_decoded)
   uint64_t streamid = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "request_process.hpp"
+#include "rodeo/cookie.hpp"
 #include "rodeo/http_header.hpp"
 #include "rodeo/req.hpp"
 #include "rodeo/stream_handler.hpp"
@@ -39,16 +40,19 @@ void req::cast(caf::message msg) {
   self_->send(conn_, stream_info{r_->streamid, std::move(msg)});
 }
 
-std::string req::uri() const {
-  std::string out;
-  out.reserve(r_->scheme.size() + r_->host.size() + r_->path.size() + r_->qs.size() + 16);
-  out.append(r_->scheme).append("://").append(r_->host);
-  bool default_port =
-      (r_->scheme == "http" && r_->port == 80) || (r_->scheme == "https" && r_->port == 443);
-  if (!default_port) out.append(":").append(std::to_string(r_->port));
-  out.append(r_->path);
-  if (!r_->qs.empty()) out.append("?").append(r_->qs);
-  return out;
+std::string req::uri(const uri_opts& o) const {
+  auto view = [](const std::string* s) {
+    return s ? std::optional<std::string_view>{*s} : std::nullopt;
+  };
+  static const std::string no_fragment;
+  auto* port = o.port.pick(r_->port);
+  return uri::compose({.scheme = view(o.scheme.pick(r_->scheme)),
+                       .host = view(o.host.pick(r_->host)),
+                       .port = port ? std::optional<uint16_t>{*port} : std::nullopt,
+                       .path = view(o.path.pick(r_->path)),
+                       .qs = view(o.qs.pick(r_->qs)),
+                       .fragment = view(o.fragment.pick(no_fragment)),
+                       .request_scheme = r_->scheme});
 }
 
 std::string req::header(std::string_view name, std::string_view default_value) const {
@@ -93,6 +97,14 @@ rodeo::bindings req::match_cookies(const fields& spec) const {
   return std::move(m.values);
 }
 
+void req::filter_cookies(const std::vector<std::string>& names) {
+  auto* h = header("cookie");
+  if (!h) return;
+  auto copy = std::make_shared<rodeo::request>(*r_);
+  copy->headers.set("cookie", cookie::filter(*h, names));
+  r_ = std::move(copy);
+}
+
 void req::read_body(const read_body_opts& opts, body_callback cb) {
   if (body_fin_ || !r_->has_body) {
     body_fin_ = true;
@@ -101,17 +113,24 @@ void req::read_body(const read_body_opts& opts, body_callback cb) {
   }
   if (inline_out_) throw std::logic_error("an inline handler cannot read the request body");
   proc_->begin_async();
-  auto timeout = opts.timeout.value_or(opts.period + std::chrono::seconds{1});
-  self_
-      ->request(conn_, timeout,
-                stream_message{r_->streamid, read_body_op{opts.length, opts.period}})
-      .then(
-          [this, cb = std::move(cb)](body_chunk& c) {
-            if (c.fin == fin) body_fin_ = true;
-            cb(*this, std::move(c.data), c.fin);
-            proc_->end_async();
-          },
-          [this](caf::error& err) { proc_->fail(err); });
+  auto ask = [&](auto timeout) {
+    self_
+        ->request(conn_, timeout,
+                  stream_message{r_->streamid, read_body_op{opts.length, opts.period, opts.auto_}})
+        .then(
+            [this, cb = std::move(cb)](body_chunk& c) {
+              if (c.fin == fin) body_fin_ = true;
+              cb(*this, std::move(c.data), c.fin);
+              proc_->end_async();
+            },
+            [this](caf::error& err) { proc_->fail(err); });
+  };
+  if (opts.timeout)
+    ask(*opts.timeout);
+  else if (opts.auto_)
+    ask(caf::infinite);
+  else
+    ask(opts.period + std::chrono::seconds{1});
 }
 
 void req::collect_body(read_body_opts opts, std::string acc,
@@ -254,6 +273,10 @@ rodeo::headers merge(rodeo::headers& base, rodeo::headers hs,
 }
 
 }  // namespace
+
+void req::push(std::string_view, const rodeo::headers&, const push_opts&) {
+  if (sent_ != resp_state::none) throw std::logic_error("push after the response started");
+}
 
 void req::inform(int status, rodeo::headers hs) {
   if (sent_ != resp_state::none) throw std::logic_error("inform after the response started");

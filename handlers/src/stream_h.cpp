@@ -2,6 +2,7 @@
 // the connection actor, spawns the request actor of each stream and relays between the two.
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -63,6 +64,8 @@ class stream_h_impl final : public stream_handler {
     id_ = id;
     expect_ = ctx.expect_continue;
     body_fin_ = !ctx.req->has_body;
+    window_ = initial_window_ =
+        static_cast<int64_t>(ctx.opts ? ctx.opts->initial_stream_flow_size : 65535);
     // With the default middlewares the route is known here: a missing route is answered at once,
     // an inline handler runs here, and the request actor does not route again.
     std::shared_ptr<route_match<handler_ref>> routed;
@@ -93,6 +96,7 @@ class stream_h_impl final : public stream_handler {
 
   void data(uint64_t, is_fin f, std::string& bytes, commands& out) override {
     if (inline_) return;  // nobody reads it
+    window_ = std::max<int64_t>(0, window_ - static_cast<int64_t>(bytes.size()));
     if (buf_.empty())
       buf_.swap(bytes);
     else
@@ -143,7 +147,7 @@ class stream_h_impl final : public stream_handler {
       return;
     }
     body_rp_ = std::move(rp);
-    want_ = op.length;
+    want_ = op.auto_ ? 1 : op.length;  // auto: any byte will do
     if (body_fin_ || buf_.size() >= want_) {
       deliver();
       return;
@@ -152,11 +156,23 @@ class stream_h_impl final : public stream_handler {
       expect_ = false;
       out.emplace_back(cmd::inform{100, {}});
     }
-    out.emplace_back(cmd::flow{want_ - buf_.size()});
+    if (op.auto_) {
+      // Reopen the connection's window to its initial size, never beyond: an auto reader taking
+      // a few bytes at a time must not let the client buffer more than that in the meantime.
+      if (window_ < initial_window_) grant(static_cast<size_t>(initial_window_ - window_), out);
+      ++period_gen_;
+      return;
+    }
+    grant(want_ - buf_.size(), out);
     ++period_gen_;
     if (op.period.count() > 0 && op.period != std::chrono::milliseconds::max())
       self_->delayed_send(caf::actor_cast<caf::actor>(self_), op.period,
                           stream_info{id_, caf::make_message(period_atom::value, period_gen_)});
+  }
+
+  void grant(size_t n, commands& out) {
+    window_ += static_cast<int64_t>(n);
+    out.emplace_back(cmd::flow{n});
   }
 
   void maybe_deliver(commands&) {
@@ -225,6 +241,10 @@ class stream_h_impl final : public stream_handler {
   caf::response_promise body_rp_;
   size_t want_ = 0;
   uint64_t period_gen_ = 0;
+  // The connection's view of how many body bytes it may still read (cmd::flow grants minus
+  // bytes received; received bytes are decoded ones under decompress_h, so an underestimate).
+  int64_t window_ = 0;
+  int64_t initial_window_ = 0;
 };
 
 class stream_h_factory final : public stream_handler_factory {

@@ -192,7 +192,8 @@ size_t http1_state::parse(const char* data, size_t size) {
     }
     auto [ev, used] = parser->execute(data + total, feed, sink);
     total += used;
-    if (!body_tmp.empty()) deliver_body(is_fin::nofin);
+    // The body's last bytes go with its end (one piece with fin, as Cowboy).
+    if (!body_tmp.empty() && ev != http1::event::message_end) deliver_body(is_fin::nofin);
     if (ph != phase::open) break;
     if (ev == http1::event::head) {
       start_stream(parser->take_head());

@@ -153,3 +153,21 @@ TEST_CASE("cookie: parse takes arbitrary bytes without crashing") {
       for (auto& [n, v] : *r) CHECK(n.find(';') == std::string_view::npos);
   }
 }
+
+TEST_CASE("cookie: filter keeps the named pairs as they were, invalid ones included") {
+  using rodeo::cookie::filter;
+  CHECK(filter("a=1; b=2; c=3", {"a", "c"}) == "a=1; c=3");
+  CHECK(filter("a=1; b=2; c=3", {"b"}) == " b=2");
+  CHECK(filter("a=1; b=2", {"z"}).empty());
+  CHECK(filter("", {"a"}).empty());
+  // parse() refuses a TAB or a ',' in a name; filtering the pair out makes the header parse.
+  std::string bad = "good=1; b,ad=x; \tevil=\t; other=2";
+  CHECK_FALSE(rodeo::cookie::parse(bad));
+  auto kept = filter(bad, {"good", "other"});
+  CHECK(kept == "good=1; other=2");
+  CHECK(rodeo::cookie::parse(kept) == pairs{{"good", "1"}, {"other", "2"}});
+  // Names are compared whole and case-sensitively; a pair without '=' is named by all of it.
+  CHECK(filter("ab=1; A=2; a=3", {"a"}) == " a=3");
+  CHECK(filter("flag; a=1", {"flag"}) == "flag");
+  CHECK(filter("\t a=1", {"a"}) == "\t a=1");
+}

@@ -200,3 +200,56 @@ TEST_CASE("uri: parsers take arbitrary bytes without crashing") {
     if (t && t->form == target_form::origin) CHECK(t->path.substr(0, 1) == "/");
   }
 }
+
+TEST_CASE("uri: compose follows cowboy_req:uri/2 (parts left out, default ports dropped)") {
+  parts p{.scheme = "http",
+          .host = "example.org",
+          .port = 80,
+          .path = "/path/to/res",
+          .qs = "edit=1",
+          .request_scheme = "http"};
+  CHECK(compose(p) == "http://example.org/path/to/res?edit=1");
+  auto relative = p;
+  relative.scheme.reset();
+  CHECK(compose(relative) == "//example.org/path/to/res?edit=1");
+  relative.qs.reset();
+  CHECK(compose(relative) == "//example.org/path/to/res");
+  auto path_only = p;
+  path_only.host.reset();
+  path_only.qs.reset();
+  CHECK(compose(path_only) == "/path/to/res");
+  auto empty_host = p;
+  empty_host.host = "";
+  CHECK(compose(empty_host) == "/path/to/res?edit=1");
+  auto fragment = p;
+  fragment.fragment = "errors";
+  CHECK(compose(fragment) == "http://example.org/path/to/res?edit=1#errors");
+  fragment.fragment = "";
+  fragment.qs = "";
+  CHECK(compose(fragment) == "http://example.org/path/to/res");
+  auto port = p;
+  port.port = 8080;
+  CHECK(compose(port) == "http://example.org:8080/path/to/res?edit=1");
+  port.port.reset();
+  CHECK(compose(port) == "http://example.org/path/to/res?edit=1");
+  // The default port is the given scheme's, else the request's.
+  auto https = p;
+  https.scheme = "https";
+  https.port = 443;
+  CHECK(compose(https) == "https://example.org/path/to/res?edit=1");
+  https.port = 80;
+  CHECK(compose(https) == "https://example.org:80/path/to/res?edit=1");
+  https.scheme.reset();
+  https.request_scheme = "https";
+  https.port = 443;
+  CHECK(compose(https) == "//example.org/path/to/res?edit=1");
+  auto other = p;
+  other.scheme = "ftp";
+  CHECK(compose(other) == "ftp://example.org:80/path/to/res?edit=1");
+  auto asterisk = p;
+  asterisk.path = "*";
+  CHECK(compose(asterisk) == "http://example.org");
+  auto no_path = p;
+  no_path.path.reset();
+  CHECK(compose(no_path) == "http://example.org?edit=1");
+}

@@ -11,6 +11,7 @@
 // body too large for read_urlencoded_body) throw rodeo::http_error, which answers with its status
 // (400, 413...) when no response was sent yet; any other exception is a crash: 500.
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -52,10 +53,58 @@ class http_error : public std::runtime_error {
 };
 
 /// Cowboy's read_body options. `timeout` (default: period + 1 s) bounds the whole wait.
+/// `auto_` is Cowboy's `length => auto`: the callback gets whatever arrived as soon as anything
+/// is there (at least a byte, or the end of the body); `length` and `period` are then ignored
+/// and `timeout` defaults to none (the protocol's body_timeout still ends a stalled body).
 struct read_body_opts {
   size_t length = 8000000;
   std::chrono::milliseconds period{15000};
   std::optional<std::chrono::milliseconds> timeout;
+  bool auto_ = false;
+};
+
+/// Cowboy's `undefined` in req.uri(opts): the part is left out.
+struct undefined_t {
+  explicit constexpr undefined_t() = default;
+};
+inline constexpr undefined_t undefined{};
+
+/// One part of req.uri(opts): the request's own (the default), `rodeo::undefined`, or a value.
+template <class T>
+class uri_part {
+ public:
+  uri_part() = default;
+  uri_part(undefined_t) : state_(state::undefined) {}
+  template <class U>
+  requires std::constructible_from<T, U&&> uri_part(U&& v)
+      : state_(state::given), value_(std::forward<U>(v)) {}
+  /// What to write: `own`, nothing (nullptr) or the given value.
+  const T* pick(const T& own) const noexcept {
+    return state_ == state::own ? &own : state_ == state::given ? &value_ : nullptr;
+  }
+
+ private:
+  enum class state { own, undefined, given } state_ = state::own;
+  T value_{};
+};
+
+/// cowboy_req:uri/2's options; `fragment` defaults to none (a request has no fragment).
+struct uri_opts {
+  uri_part<std::string> scheme;
+  uri_part<std::string> host;
+  uri_part<uint16_t> port;
+  uri_part<std::string> path;
+  uri_part<std::string> qs;
+  uri_part<std::string> fragment = undefined;
+};
+
+/// cowboy_req:push/4's options (unused while push is a no-op; kept so Cowboy code ports).
+struct push_opts {
+  std::string method = "GET";
+  std::optional<std::string> scheme;
+  std::optional<std::string> host;
+  std::optional<uint16_t> port;
+  std::string qs;
 };
 
 class req {
@@ -79,7 +128,11 @@ class req {
   const std::string& path() const noexcept { return r_->path; }
   const std::string& qs() const noexcept { return r_->qs; }
   /// scheme://host[:port]path[?qs], the port only when not the scheme's default.
-  std::string uri() const;
+  std::string uri() const { return uri(uri_opts{}); }
+  /// cowboy_req:uri/2: the same with parts replaced or left out (`rodeo::undefined`), e.g.
+  /// `uri({.scheme = rodeo::undefined, .qs = rodeo::undefined})` is "//host/path" and
+  /// `uri({.host = rodeo::undefined})` the path and query alone (rodeo/uri.hpp, uri::compose).
+  std::string uri(const uri_opts& opts) const;
   const rodeo::headers& headers() const noexcept { return r_->headers; }
   /// The value of a request header (lowercase name), or nullptr.
   const std::string* header(std::string_view name) const noexcept { return r_->headers.find(name); }
@@ -102,6 +155,9 @@ class req {
   /// The cookie header's pairs; http_error(400) when invalid.
   std::vector<std::pair<std::string, std::string>> parse_cookies() const;
   rodeo::bindings match_cookies(const fields& spec) const;
+  /// cowboy_req:filter_cookies/2: from now on this req's cookie header holds only the named
+  /// cookies, so an invalid cookie the handler does not use cannot make parse_cookies fail.
+  void filter_cookies(const std::vector<std::string>& names);
   /// Values bound by the router (":name" segments).
   const rodeo::bindings& bindings() const noexcept { return bindings_; }
   const value* binding(std::string_view name) const { return bindings_.find(name); }
@@ -154,6 +210,10 @@ class req {
   bool has_resp_body() const noexcept { return resp_body_.has_value(); }
   resp_state has_sent_resp() const noexcept { return sent_; }
 
+  /// cowboy_req:push/3,4: a server push. A no-op: HTTP/1.1 has no push and Rodeo's HTTP/2
+  /// does not push (as browsers, which dropped it); kept so Cowboy handlers port unchanged.
+  /// std::logic_error after the response started, as Cowboy.
+  void push(std::string_view path, const rodeo::headers& hs = {}, const push_opts& opts = {});
   /// A 1xx response (before the final one).
   void inform(int status, rodeo::headers hs = {});
   /// The response: headers merged over set_resp_header()'s, body (or set_resp_body()'s).

@@ -132,10 +132,11 @@ using command =
 using commands = std::vector<command>;
 
 /// read_body's request: deliver once `length` bytes are buffered, the body ended, or `period`
-/// passed (with what arrived so far).
+/// passed (with what arrived so far); with `auto_`, as soon as any byte or the end is there.
 struct read_body_op {
   size_t length = 8000000;
   std::chrono::milliseconds period{15000};
+  bool auto_ = false;
 };
 
 /// What a request actor sends its connection.

@@ -1,5 +1,7 @@
 #include "rodeo/cookie.hpp"
 
+#include <algorithm>
+
 #include "rodeo/http_date.hpp"
 
 namespace rodeo::cookie {
@@ -72,6 +74,26 @@ std::optional<std::vector<std::pair<std::string_view, std::string_view>>> parse(
     out.emplace_back(name, trim_trailing_spaces(h.substr(vstart, i - vstart)));
   }
   return out;
+}
+
+std::string filter(std::string_view header, const std::vector<std::string>& names) {
+  std::string out;
+  bool first = true;
+  for (;;) {
+    auto semi = header.find(';');
+    auto pair = header.substr(0, semi);
+    auto name = pair.substr(std::min(pair.size(), pair.find_first_not_of(" \t")));
+    name = name.substr(0, name.find('='));
+    for (auto& n : names)
+      if (n == name) {
+        if (!first) out += ';';
+        out.append(pair);
+        first = false;
+        break;
+      }
+    if (semi == std::string_view::npos) return out;
+    header.remove_prefix(semi + 1);
+  }
 }
 
 std::string build(const std::vector<std::pair<std::string, std::string>>& cookies) {

@@ -328,4 +328,23 @@ std::optional<request_target> parse_request_target(std::string_view method,
   return t;
 }
 
+std::string compose(const parts& p) {
+  std::string out;
+  if (p.host && !p.host->empty()) {
+    if (p.scheme && !p.scheme->empty()) out.append(*p.scheme).append(":");
+    out.append("//").append(*p.host);
+    if (p.port) {
+      auto scheme = p.scheme ? *p.scheme : p.request_scheme;
+      bool default_port =
+          (scheme == "http" && *p.port == 80) || (scheme == "https" && *p.port == 443);
+      if (!default_port) out.append(":").append(std::to_string(*p.port));
+    }
+  }
+  bool asterisk = p.path && *p.path == "*";  // OPTIONS *: neither path nor query
+  if (p.path && !asterisk) out.append(*p.path);
+  if (!asterisk && p.qs && !p.qs->empty()) out.append("?").append(*p.qs);
+  if (p.fragment && !p.fragment->empty()) out.append("#").append(*p.fragment);
+  return out;
+}
+
 }  // namespace rodeo::uri

@@ -18,6 +18,11 @@ namespace rodeo::cookie {
 std::optional<std::vector<std::pair<std::string_view, std::string_view>>> parse(
     std::string_view header);
 
+// cowboy_req:filter_cookies/2 on a `cookie:` header: keeps the ';'-separated pairs whose name is
+// in `names`, joined by ';' as they were (spacing kept). A name is whatever precedes '=' after
+// leading spaces and tabs, valid or not, so a pair parse() would refuse can be filtered out.
+std::string filter(std::string_view header, const std::vector<std::string>& names);
+
 // Builds a `cookie:` header (the client side): "a=b; c=d".
 std::string build(const std::vector<std::pair<std::string, std::string>>& cookies);
 

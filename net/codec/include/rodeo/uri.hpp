@@ -59,4 +59,23 @@ struct request_target {
 std::optional<request_target> parse_request_target(std::string_view method,
                                                    std::string_view target);
 
+// The parts of an absolute URI for compose(); nullopt is Cowboy's `undefined` (left out).
+struct parts {
+  std::optional<std::string_view> scheme;
+  std::optional<std::string_view> host;
+  std::optional<std::uint16_t> port;
+  std::optional<std::string_view> path;
+  std::optional<std::string_view> qs;
+  std::optional<std::string_view> fragment;
+  // The request's own scheme: decides the default port when `scheme` is left out.
+  std::string_view request_scheme;
+};
+
+// cowboy_req:uri/2's recomposition: [scheme ":"] ["//" host [":" port]] path ["?" qs]
+// ["#" fragment]. No host (or an empty one) drops scheme and port too; the port is dropped when
+// it is the default of the scheme (80 for http, 443 for https; the request's scheme when none is
+// given); a path "*" (OPTIONS *) writes neither path nor query; empty qs and fragment add no '?'
+// or '#'. Parts are written as given (already percent-encoded).
+std::string compose(const parts& p);
+
 }  // namespace rodeo::uri

@@ -3,7 +3,8 @@
 # and fast when everything is present. Needs root or sudo.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libcaf-dev node-llhttp libssl-dev zlib1g-dev
-  libnghttp2-dev nlohmann-json3-dev catch2 curl python3 python3-websockets python3-h2 nghttp2-client
+  libnghttp2-dev nlohmann-json3-dev catch2 curl python3 python3-websockets python3-h2 python3-prometheus-client
+  nghttp2-client
   openssl nodejs chromium)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk valgrind gnuplot-nox procps)

@@ -14,6 +14,7 @@
 //   GET  /static/[...]       the assets folder (--assets DIR): index.html, style.css, blob.bin
 //   *    /rest/items/[:id]   a REST resource of JSON items in a gen_server (see items.hpp);
 //                            PUT, POST and DELETE need basic auth demo:demo
+//   GET  /metrics            Prometheus metrics (text format 0.0.4): HTTP, listeners, process
 //
 // --tls-port N serves every route over TLS as well (HTTP/1.1; wss:// for the WebSocket routes),
 // with --cert FILE --key FILE, or a self-signed certificate for 127.0.0.1/localhost made at start
@@ -276,18 +277,29 @@ int main(int argc, char** argv) {
       {"/static/[...]", rodeo::static_dir(assets)},
       {"/rest/items/[:id]", rodeo_demo::items_handler(items)},
   };
+  for (auto& r : rodeo::metrics_routes("/metrics")) paths.push_back(std::move(r));
   ws.idle_timeout = proto.idle_timeout;
   for (auto& r : rodeo_demo::ws_routes(ws)) paths.push_back(std::move(r));
   proto.env.dispatch = std::make_shared<const rodeo::dispatch>(
       rodeo::compile(rodeo::route_list{{"_", std::move(paths)}}));
+  // One metrics_h record per request feeds both the Prometheus counters and the access log.
+  std::vector<rodeo::metrics::callback> feeds{rodeo::prometheus::http_callback(node)};
   if (access_log != "off") {
     try {
-      proto.stream_handlers.insert(proto.stream_handlers.begin(),
-                                   rodeo::access_log_h({.format = log_format, .path = access_log}));
+      feeds.push_back(rodeo::access_log::callback({.format = log_format, .path = access_log}));
     } catch (const std::system_error& e) {
       return std::cerr << "rodeo-demo: " << e.what() << "\n", 1;
     }
   }
+  proto.stream_handlers.insert(proto.stream_handlers.begin(),
+                               rodeo::metrics_h({.callback =
+                                                     [feeds](const rodeo::metrics::record& r) {
+                                                       for (auto& f : feeds) f(r);
+                                                     },
+                                                 .resp_headers_filter =
+                                                     [](const rodeo::headers&) {
+                                                       return rodeo::headers{};
+                                                     }}));
   auto tls_proto = proto;
   auto info = rodeo::start_clear(
       node, "http",

@@ -45,6 +45,7 @@ class metrics_impl final : public stream_handler {
     r_.req = ctx.req;
     auto from = out.size();
     stream_handler::init(id, ctx, out);
+    r_.route = ctx.route;
     fold(out, from);
   }
 

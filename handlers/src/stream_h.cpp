@@ -76,6 +76,7 @@ class stream_h_impl final : public stream_handler {
         out.emplace_back(cmd::response{m.http_status(), {{"content-length", "0"}}, {}});
         return;
       }
+      ctx.route = *m.pattern;
       if (m.handler->is_inline()) {
         run_inline(ctx, m, out);
         return;

@@ -13,6 +13,7 @@
 #include <any>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <unordered_map>
 
@@ -23,6 +24,7 @@
 #include "rodeo/exit.hpp"
 #include "rodeo/log.hpp"
 #include "rodeo/process.hpp"
+#include "rodeo/prometheus.hpp"
 #include "rodeo/supervisor.hpp"
 
 namespace rodeo {
@@ -179,6 +181,7 @@ struct acceptor_state {
         if (err == EAGAIN || err == EWOULDBLOCK) return;
         // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) or worse: report once,
         // then retry later; never spin, never crash.
+        ++ls->accept_errors;
         if (!reported)
           log::error("listener ", ls->name, ": accept failed: ", std::strerror(err),
                      "; retrying every 100 ms");
@@ -190,6 +193,7 @@ struct acceptor_state {
       if (reported) log::info("listener ", ls->name, ": accepting again");
       reported = false;
       set_socket_options(cfd, ls->transport);
+      ++ls->accepted;
       ++ls->connections;
       auto conn = ls->protocols.start(self, cfd, ls);
       self->send(conns, conn_started_atom::value, conn);
@@ -414,6 +418,46 @@ caf::actor conns_of(const listener_entry& e) {
   return e.ls->conns;
 }
 
+// The node's listeners in its Prometheus registry (one collector for all of them).
+void collect_listeners(node* np, prometheus::exposition& e) {
+  std::vector<std::pair<std::string, std::shared_ptr<listener_state>>> ls;
+  {
+    std::lock_guard<std::mutex> guard{registry_mutex};
+    auto& all = listeners();
+    if (auto i = all.find(np); i != all.end())
+      for (auto& [name, entry] : i->second)
+        if (entry.sup) ls.emplace_back(name, entry.ls);
+  }
+  using prometheus::metric_type;
+  auto each = [&](const char* name, const char* help, metric_type type, auto value) {
+    e.family(name, help, type);
+    for (auto& [n, l] : ls) e.sample(name, {{"listener", n}}, value(*l));
+  };
+  each("rodeo_listener_connections", "Open connections.", metric_type::gauge,
+       [](listener_state& l) { return static_cast<double>(l.connections.load()); });
+  each("rodeo_listener_max_connections", "The listener's max_connections (+Inf: infinity).",
+       metric_type::gauge, [](listener_state& l) {
+         auto m = l.max_connections.load();
+         return m == infinity ? std::numeric_limits<double>::infinity() : static_cast<double>(m);
+       });
+  each("rodeo_listener_accepted_total", "Connections accepted.", metric_type::counter,
+       [](listener_state& l) { return static_cast<double>(l.accepted.load()); });
+  each("rodeo_listener_accept_errors_total",
+       "Accepts that failed for lack of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM).",
+       metric_type::counter,
+       [](listener_state& l) { return static_cast<double>(l.accept_errors.load()); });
+  e.family("rodeo_listener_status", "1 for the listener's current status.", metric_type::gauge);
+  for (auto& [n, l] : ls) {
+    bool running;
+    {
+      std::lock_guard<std::mutex> guard{l->mutex};
+      running = l->listen_fd >= 0;
+    }
+    e.sample("rodeo_listener_status", {{"listener", n}, {"status", "running"}}, running ? 1 : 0);
+    e.sample("rodeo_listener_status", {{"listener", n}, {"status", "suspended"}}, running ? 0 : 1);
+  }
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -445,6 +489,11 @@ caf::expected<listener_info> start_listener(node& n, std::string name, transport
     std::lock_guard<std::mutex> guard{registry_mutex};
     listeners()[&n].erase(name);
   };
+  prometheus::registry::of(n)->add_once("listeners", [np = &n]() -> prometheus::collector {
+    return [np](prometheus::exposition& e) {
+      collect_listeners(np, e);
+    };
+  });
   // The reactor's stop hook is registered before the listeners' one, so it runs after it.
   ls->reactor = reactor::of(n);
   if (first)

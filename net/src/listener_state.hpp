@@ -33,6 +33,8 @@ struct listener_state {
   std::shared_ptr<rodeo::reactor> reactor;
 
   std::atomic<size_t> connections{0};
+  std::atomic<uint64_t> accepted{0};       // sockets accepted since start
+  std::atomic<uint64_t> accept_errors{0};  // accept4 failures for lack of resources (EMFILE...)
   std::atomic<size_t> max_connections{0};
   /// An acceptor stopped at max_connections and waits for resume_atom.
   std::atomic<bool> acceptor_waiting{false};

@@ -54,6 +54,20 @@ TEST_CASE("router: a matched host with no matching path is a 404, no host is a 4
   CHECK(n.http_status() == 400);
 }
 
+TEST_CASE("router: a match names its rule's path pattern (a bounded metrics label)") {
+  auto r = rodeo::compile(routes{{"[www.]example.org", {{"/users/:id", "user"}}},
+                                 {"_", {{"/users/:id", "other"}, {"/files/[...]", "files"}}}});
+  auto m = r.match("www.example.org", "/users/42");
+  REQUIRE(m);
+  REQUIRE(m.pattern);
+  CHECK(*m.pattern == "/users/:id");
+  CHECK(*m.handler == "user");
+  auto f = r.match("x", "/files/a/b");
+  REQUIRE(f.pattern);
+  CHECK(*f.pattern == "/files/[...]");
+  CHECK(r.match("x", "/nope").pattern == nullptr);
+}
+
 TEST_CASE("router: a trailing slash in the pattern or the request is ignored") {
   auto r = rodeo::compile(routes{{"_", {{"/path/to/resource/", "res"}, {"/a", "a"}}}});
   CHECK(handler_of(r, "h", "/path/to/resource") == "res");

@@ -64,6 +64,9 @@ struct record {
   /// The request. For an early error: what the protocol knew (ref, peer, sock, streamid always;
   /// method, path, headers once the request head was parsed).
   std::shared_ptr<const rodeo::request> req;
+  /// The matched route's path pattern ("/users/:id"; empty when no route matched or the router
+  /// runs in the request actor, as with custom middlewares): a bounded label, never the raw path.
+  std::string route;
   bool early_error = false;     // answered by the protocol before (or instead of) the handlers
   int resp_status = 0;          // 0: no response was sent (the client went away first)
   rodeo::headers resp_headers;  // after options::resp_headers_filter

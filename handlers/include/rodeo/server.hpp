@@ -11,6 +11,7 @@
 #include "rodeo/loop_handler.hpp"
 #include "rodeo/metrics_h.hpp"
 #include "rodeo/middleware.hpp"
+#include "rodeo/prometheus_h.hpp"
 #include "rodeo/protocol_options.hpp"
 #include "rodeo/qs.hpp"
 #include "rodeo/req.hpp"

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -166,6 +167,9 @@ struct stream_context {
   std::shared_ptr<const rodeo::env> env;
   std::shared_ptr<const rodeo::protocol_options> opts;
   bool expect_continue = false;  // the client waits for 100 Continue before sending the body
+  /// The matched route's path pattern ("/users/:id"), set by stream_h when it routes (with the
+  /// default middlewares); empty otherwise. Points into env's dispatch.
+  std::string_view route{};
 };
 
 /// One stream handler in a chain. The default implementation of every callback forwards to the

@@ -9,6 +9,7 @@
 #include "rodeo/node.hpp"
 #include "rodeo/pg.hpp"
 #include "rodeo/process.hpp"
+#include "rodeo/prometheus.hpp"
 #include "rodeo/registry.hpp"
 #include "rodeo/scheduler.hpp"
 #include "rodeo/timer.hpp"

@@ -67,6 +67,9 @@ template <class Handler>
 struct route_match {
   route_status status = route_status::no_host;
   const Handler* handler = nullptr;
+  // The path pattern of the matched rule ("/users/:id"): a bounded label for metrics, valid while
+  // the router lives.
+  const std::string* pattern = nullptr;
   rodeo::bindings bindings;
   // Tokens matched by a `[...]` host wildcard (in host order) / path wildcard; unset without one.
   std::optional<std::vector<std::string>> host_info;
@@ -154,6 +157,7 @@ class router {
     for (auto& h : rs) {
       specs.push_back({std::move(h.pattern), std::move(h.constraints), {}});
       for (auto& p : h.paths) {
+        patterns_.push_back(p.pattern);
         specs.back().paths.push_back(
             {std::move(p.pattern), std::move(p.constraints), handlers_.size()});
         handlers_.push_back(std::move(p.handler));
@@ -169,6 +173,7 @@ class router {
     m.status = r.status;
     if (r.status == route_status::ok) {
       m.handler = &handlers_[r.handler];
+      m.pattern = &patterns_[r.handler];
       m.bindings = std::move(r.bindings);
       m.host_info = std::move(r.host_info);
       m.path_info = std::move(r.path_info);
@@ -180,6 +185,7 @@ class router {
 
  private:
   std::vector<Handler> handlers_;
+  std::vector<std::string> patterns_;  // parallel to handlers_
   detail::dispatch dispatch_;
 };
 

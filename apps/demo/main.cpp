@@ -14,7 +14,8 @@
 //   GET  /static/[...]       the assets folder (--assets DIR): index.html, style.css, blob.bin
 //   *    /rest/items/[:id]   a REST resource of JSON items in a gen_server (see items.hpp);
 //                            PUT, POST and DELETE need basic auth demo:demo
-//   GET  /metrics            Prometheus metrics (text format 0.0.4): HTTP, listeners, process
+//   GET  /metrics            Prometheus metrics (text format 0.0.4): HTTP, listeners, process;
+//                            --metrics off removes the route and the counting
 //
 // --tls-port N serves every route over TLS as well (HTTP/1.1; wss:// for the WebSocket routes),
 // with --cert FILE --key FILE, or a self-signed certificate for 127.0.0.1/localhost made at start
@@ -199,6 +200,7 @@ int main(int argc, char** argv) {
   rodeo::protocol_options proto;
   std::string assets = RODEO_DEMO_ASSETS;
   std::string access_log = "-";
+  bool metrics = true;
   auto log_format = rodeo::access_log::format::combined;
   std::vector<char*> rest{argv[0]};
   auto bad = [](const std::string& opt, const std::string& v) {
@@ -235,6 +237,9 @@ int main(int argc, char** argv) {
       assets = *v;
     } else if (auto v = option_value("--access-log", i, argc, argv)) {
       access_log = *v;
+    } else if (auto v = option_value("--metrics", i, argc, argv)) {
+      if (*v != "on" && *v != "off") return std::cerr << "rodeo-demo: --metrics: on or off\n", 2;
+      metrics = *v == "on";
     } else if (auto v = option_value("--access-log-format", i, argc, argv)) {
       if (*v == "combined")
         log_format = rodeo::access_log::format::combined;
@@ -256,7 +261,8 @@ int main(int argc, char** argv) {
              "                  [--idle-timeout 60000 (ms)] [--tls-port N [--cert FILE --key "
              "FILE]]\n"
              "                  [--assets DIR] [--access-log -|FILE|off]\n"
-             "                  [--access-log-format combined|common|json] [--caf.* options]\n";
+             "                  [--access-log-format combined|common|json] [--metrics on|off]\n"
+             "                  [--caf.* options]\n";
       return 0;
     } else {
       rest.push_back(argv[i]);
@@ -277,13 +283,15 @@ int main(int argc, char** argv) {
       {"/static/[...]", rodeo::static_dir(assets)},
       {"/rest/items/[:id]", rodeo_demo::items_handler(items)},
   };
-  for (auto& r : rodeo::metrics_routes("/metrics")) paths.push_back(std::move(r));
+  if (metrics)
+    for (auto& r : rodeo::metrics_routes("/metrics")) paths.push_back(std::move(r));
   ws.idle_timeout = proto.idle_timeout;
   for (auto& r : rodeo_demo::ws_routes(ws)) paths.push_back(std::move(r));
   proto.env.dispatch = std::make_shared<const rodeo::dispatch>(
       rodeo::compile(rodeo::route_list{{"_", std::move(paths)}}));
   // One metrics_h record per request feeds both the Prometheus counters and the access log.
-  std::vector<rodeo::metrics::callback> feeds{rodeo::prometheus::http_callback(node)};
+  std::vector<rodeo::metrics::callback> feeds;
+  if (metrics) feeds.push_back(rodeo::prometheus::http_callback(node));
   if (access_log != "off") {
     try {
       feeds.push_back(rodeo::access_log::callback({.format = log_format, .path = access_log}));
@@ -291,15 +299,16 @@ int main(int argc, char** argv) {
       return std::cerr << "rodeo-demo: " << e.what() << "\n", 1;
     }
   }
-  proto.stream_handlers.insert(proto.stream_handlers.begin(),
-                               rodeo::metrics_h({.callback =
-                                                     [feeds](const rodeo::metrics::record& r) {
-                                                       for (auto& f : feeds) f(r);
-                                                     },
-                                                 .resp_headers_filter =
-                                                     [](const rodeo::headers&) {
-                                                       return rodeo::headers{};
-                                                     }}));
+  if (!feeds.empty()) {
+    rodeo::metrics::options m;
+    m.callback = [feeds](const rodeo::metrics::record& r) {
+      for (auto& f : feeds) f(r);
+    };
+    m.resp_headers_filter = [](const rodeo::headers&) {
+      return rodeo::headers{};
+    };
+    proto.stream_handlers.insert(proto.stream_handlers.begin(), rodeo::metrics_h(std::move(m)));
+  }
   auto tls_proto = proto;
   auto info = rodeo::start_clear(
       node, "http",

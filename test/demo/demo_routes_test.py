@@ -167,6 +167,22 @@ try:
     check("items DELETE", curl("-X", "DELETE", "-u", "demo:demo", items + "/1")[0], 204)
     check("items gone", curl(items + "/1")[0], 404)
 
+    # /metrics: the Prometheus text format, parsed by the official client; routes by pattern
+    s, h, body = curl(base + "/metrics")
+    check("metrics status and type", (s, h.get("content-type")),
+          (200, "text/plain; version=0.0.4; charset=utf-8"))
+    from prometheus_client.parser import text_string_to_metric_families
+    samples = {(x.name, tuple(sorted(x.labels.items()))): x.value
+               for f in text_string_to_metric_families(body.decode()) for x in f.samples}
+    check("metrics count item deletes by route pattern",
+          samples.get(("rodeo_http_requests_total",
+                       (("listener", "http"), ("method", "DELETE"),
+                        ("route", "/rest/items/[:id]"), ("status_class", "2xx")))), 1.0)
+    check("metrics never name a raw path",
+          any(dict(k[1]).get("route") == "/rest/items/1" for k in samples), False)
+    check("metrics listener gauge", ("rodeo_listener_connections", (("listener", "https"),))
+          in samples, True)
+
     # WebSocket: /ws (and a broadcast reaching it), /echo with permessage-deflate, over wss too
     async def websocket_routes():
         async with websockets.connect(base.replace("http", "ws") + "/ws", open_timeout=5) as ws:

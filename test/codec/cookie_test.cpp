@@ -1,6 +1,7 @@
 // Cookies, checked against cow_cookie's tests.
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <random>
 #include <string>
 
@@ -170,4 +171,21 @@ TEST_CASE("cookie: filter keeps the named pairs as they were, invalid ones inclu
   CHECK(filter("ab=1; A=2; a=3", {"a"}) == " a=3");
   CHECK(filter("flag; a=1", {"flag"}) == "flag");
   CHECK(filter("\t a=1", {"a"}) == "\t a=1");
+}
+
+TEST_CASE("cookie: setcookie expires writes an absolute Expires unless max_age is given") {
+  using rodeo::cookie::setcookie;
+  rodeo::cookie::opts o;
+  o.expires = 784111777;  // 1994-11-06 08:49:37 UTC
+  CHECK(setcookie("C", "W", o, 0) == "C=W; Expires=Sun, 06-Nov-1994 08:49:37 GMT");
+  o.max_age = 111;
+  CHECK(setcookie("C", "W", o, 784111777) ==
+        "C=W; Expires=Sun, 06-Nov-1994 08:51:28 GMT; Max-Age=111");
+  o.max_age.reset();
+  o.expires = 0;
+  CHECK(setcookie("C", "W", o) == "C=W; Expires=Thu, 01-Jan-1970 00:00:00 GMT");
+  o.expires = -1;
+  CHECK_FALSE(setcookie("C", "W", o));
+  o.expires = std::numeric_limits<std::time_t>::max();
+  CHECK(setcookie("C", "W", o) == "C=W; Expires=Fri, 31-Dec-9999 23:59:59 GMT");
 }

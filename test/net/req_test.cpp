@@ -138,6 +138,7 @@ TEST_CASE("Req: set_resp_cookie writes every attribute (cowlib's order and spell
                   req.set_resp_cookie("strict", "v", {.same_site = ss::strict});
                   req.set_resp_cookie("lax", "v", {.same_site = ss::lax});
                   req.set_resp_cookie("none", "v", {.secure = true, .same_site = ss::none});
+                  req.set_resp_cookie("dated", "v", {.expires = std::time(nullptr) + 7200});
                   req.set_resp_cookie("plain", "replaced");  // same name: replaces
                   req.reply(204);
                 }},
@@ -166,7 +167,7 @@ TEST_CASE("Req: set_resp_cookie writes every attribute (cowlib's order and spell
   auto r = c.read_response();
   REQUIRE(r);
   auto cookies = set_cookies(*r);
-  REQUIRE(cookies.size() == 10);
+  REQUIRE(cookies.size() == 11);
   CHECK(cookies[0] == "plain=replaced");
   CHECK(cookies[1].starts_with("aged=v; Expires="));
   CHECK(cookies[1].ends_with(" GMT; Max-Age=3600"));
@@ -178,6 +179,8 @@ TEST_CASE("Req: set_resp_cookie writes every attribute (cowlib's order and spell
   CHECK(cookies[7] == "strict=v; SameSite=Strict");
   CHECK(cookies[8] == "lax=v; SameSite=Lax");
   CHECK(cookies[9] == "none=v; SameSite=None; Secure");
+  CHECK(cookies[10].starts_with("dated=v; Expires="));
+  CHECK(cookies[10].ends_with(" GMT"));
   c.send(get("/bad", "localhost"));
   REQUIRE(c.read_response());
   CHECK(next_text(probe) == "xxxxx");
@@ -185,14 +188,19 @@ TEST_CASE("Req: set_resp_cookie writes every attribute (cowlib's order and spell
   auto jar = curl(srv.port, "-c -", "/set");
   CHECK(jar.out.find("#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tho\tv") != std::string::npos);
   CHECK(jar.out.find("\t/app\tFALSE\t0\tpathed\tv") != std::string::npos);
-  auto aged = jar.out.find("\taged\tv");
-  REQUIRE(aged != std::string::npos);
-  auto line_start = jar.out.rfind('\n', aged) + 1;
-  auto fields = jar.out.substr(line_start, aged - line_start);
-  auto expiry = std::stoll(fields.substr(fields.rfind('\t') + 1));
+  // The expiry curl stored for a cookie (its jar's fifth field).
+  auto expiry_of = [&](const std::string& name) -> long long {
+    auto at = jar.out.find("\t" + name + "\tv");
+    if (at == std::string::npos) return -1;
+    auto line_start = jar.out.rfind('\n', at) + 1;
+    auto fields = jar.out.substr(line_start, at - line_start);
+    return std::stoll(fields.substr(fields.rfind('\t') + 1));
+  };
   auto now = static_cast<long long>(std::time(nullptr));
-  CHECK(expiry > now + 3500);
-  CHECK(expiry < now + 3700);
+  CHECK(expiry_of("aged") > now + 3500);
+  CHECK(expiry_of("aged") < now + 3700);
+  CHECK(expiry_of("dated") > now + 7100);
+  CHECK(expiry_of("dated") < now + 7300);
   CHECK(jar.out.find("\tgone\t") == std::string::npos);  // Max-Age=0 deletes
 }
 

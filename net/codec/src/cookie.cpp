@@ -109,10 +109,13 @@ std::string build(const std::vector<std::pair<std::string, std::string>>& cookie
   return out;
 }
 
+// The last second format_rfc2109 can write (9999-12-31 23:59:59 UTC).
+constexpr std::int64_t year_9999 = 253402300799;
+
 std::optional<std::string> setcookie(std::string_view name, std::string_view value, const opts& o,
                                      std::time_t now) {
   if (!valid_setcookie_name(name) || !valid_setcookie_value(value)) return std::nullopt;
-  if (o.max_age && *o.max_age < 0) return std::nullopt;
+  if ((o.max_age && *o.max_age < 0) || (o.expires && *o.expires < 0)) return std::nullopt;
   if (!valid_attribute(o.domain) || !valid_attribute(o.path)) return std::nullopt;
   std::string out;
   out.reserve(name.size() + value.size() + 96);
@@ -131,12 +134,14 @@ std::optional<std::string> setcookie(std::string_view name, std::string_view val
     } else {
       out += "; Expires=";
       // Saturate: a huge max_age must not overflow the clock arithmetic.
-      constexpr std::int64_t year_9999 = 253402300799;
       std::int64_t expires = *o.max_age > year_9999 - now ? year_9999 : now + *o.max_age;
       out += http_date::format_rfc2109(static_cast<std::time_t>(expires));
       out += "; Max-Age=";
       out += std::to_string(*o.max_age);
     }
+  } else if (o.expires) {
+    out += "; Expires=";
+    out += http_date::format_rfc2109(std::min<std::time_t>(*o.expires, year_9999));
   }
   if (!o.path.empty()) {
     out += "; Path=";

@@ -30,6 +30,9 @@ enum class same_site { default_, none, lax, strict };
 
 struct opts {
   std::optional<std::int64_t> max_age;  // seconds, >= 0; 0 deletes (with an Expires in 1970)
+  // An absolute Expires (seconds since 1970, >= 0) for a cookie without max_age; with max_age,
+  // the Expires max_age writes wins (browsers also prefer Max-Age). Not in cowlib.
+  std::optional<std::time_t> expires;
   std::string domain;
   std::string path;
   bool secure = false;
@@ -39,8 +42,8 @@ struct opts {
 
 // The `set-cookie` value, attributes in cowlib's order (Domain, HttpOnly, Expires/Max-Age, Path,
 // SameSite, Secure). nullopt when the name has one of "=,; \t\r\n\v\f" or a control byte, the
-// value has one of ",; \t\r\n\v\f" or a control byte, max_age < 0, or domain/path hold ';' or
-// control bytes. `now` is the clock used for Expires.
+// value has one of ",; \t\r\n\v\f" or a control byte, max_age or expires < 0, or domain/path hold
+// ';' or control bytes. `now` is the clock used for Expires.
 std::optional<std::string> setcookie(std::string_view name, std::string_view value,
                                      const opts& o = {}, std::time_t now = std::time(nullptr));
 

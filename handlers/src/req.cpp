@@ -102,6 +102,8 @@ void req::filter_cookies(const std::vector<std::string>& names) {
   if (!h) return;
   auto copy = std::make_shared<rodeo::request>(*r_);
   copy->headers.set("cookie", cookie::filter(*h, names));
+  // References the handler took into the request as received stay valid.
+  if (!unfiltered_) unfiltered_ = r_;
   r_ = std::move(copy);
 }
 

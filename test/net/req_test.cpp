@@ -107,16 +107,26 @@ TEST_CASE("Req: filter_cookies keeps the named cookies, so invalid others are ig
     for (auto& [n, v] : req.parse_cookies()) out += n + "=" + v + ";";
     req.reply(200, {}, out + " header=" + req.header("cookie", "<none>"));
   };
-  srv.start({{"_", {{"/all", show}, {"/filtered", [show](rodeo::req& req) {
-                                       req.filter_cookies({"good", "other"});
-                                       show(req);
-                                     }}}}});
+  srv.start({{"_",
+              {{"/all", show},
+               {"/filtered",
+                [show](rodeo::req& req) {
+                  req.filter_cookies({"good", "other"});
+                  show(req);
+                }},
+               {"/before", [](rodeo::req& req) {
+                  // A reference taken before filtering still reads the header as received.
+                  const std::string* before = req.header("cookie");
+                  req.filter_cookies({"other"});
+                  req.reply(200, {}, *before + " | " + req.header("cookie", "<none>"));
+                }}}}});
   const std::string jar = "-H 'cookie: good=1; b,ad=x; other=2; unused=3'";
   CHECK(run("curl -s -o /dev/null -w '%{http_code}' --max-time 10 " + jar +
             " http://127.0.0.1:" + std::to_string(srv.port) + "/all")
             .out == "400");
   auto r = curl(srv.port, jar, "/filtered");
   CHECK(r.out == "good=1;other=2; header=good=1; other=2");
+  CHECK(curl(srv.port, jar, "/before").out == "good=1; b,ad=x; other=2; unused=3 |  other=2");
   // No cookie header: nothing to filter, and none is made up.
   CHECK(curl(srv.port, "", "/filtered").out == " header=<none>");
 }

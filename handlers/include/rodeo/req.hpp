@@ -157,6 +157,7 @@ class req {
   rodeo::bindings match_cookies(const fields& spec) const;
   /// cowboy_req:filter_cookies/2: from now on this req's cookie header holds only the named
   /// cookies, so an invalid cookie the handler does not use cannot make parse_cookies fail.
+  /// request() becomes a copy; references taken into the request as received stay valid.
   void filter_cookies(const std::vector<std::string>& names);
   /// Values bound by the router (":name" segments).
   const rodeo::bindings& bindings() const noexcept { return bindings_; }
@@ -280,6 +281,7 @@ class req {
   caf::event_based_actor* self_;
   caf::actor conn_;
   std::shared_ptr<const rodeo::request> r_;
+  std::shared_ptr<const rodeo::request> unfiltered_;  // r_ before filter_cookies replaced it
   rodeo::bindings bindings_;
   std::optional<std::vector<std::string>> host_info_;
   std::optional<std::vector<std::string>> path_info_;

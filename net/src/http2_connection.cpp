@@ -441,16 +441,32 @@ class http2_state final : public stream_layer, public http2_events {
 
   void flush() {
     if (!tr_ || ph_ == phase::closed) return;
-    if (files_pending()) {
-      for (auto& [sid, s] : streams_)
-        if (!s->files.empty()) pump_files(*s, false);
+    // File bodies are read on, and the machine's bytes taken, as long as the socket takes them
+    // and the peer's windows let the machine send.
+    for (;;) {
+      if (files_pending())
+        for (auto& [sid, s] : streams_)
+          if (!s->files.empty()) pump_files(*s, false);
+      bool tried = out_.bytes() < output_queue::high_watermark;
+      bool pulled = false;
+      if (tried) {
+        std::string bytes;
+        m_->send(bytes);
+        pulled = !bytes.empty();
+        if (pulled) out_.push(std::move(bytes));
+      }
+      if (!write_out()) return;
+      if (write_blocked_ || (tried && !pulled)) break;
     }
-    if (out_.bytes() < output_queue::high_watermark) {
-      std::string bytes;
-      m_->send(bytes);
-      if (!bytes.empty()) out_.push(std::move(bytes));
-    }
+    release_acks();
+    if (ph_ == phase::open && m_->want_close()) begin_close();
+    if (ph_ == phase::closing && out_.bytes() == 0) shutdown_write();
+  }
+
+  // Writes the output queue; false when the connection failed.
+  bool write_out() {
     if (!write_blocked_ && out_.bytes() > 0) {
+      idle_deadline_ = clock::now() + opts_->http2.idle_timeout;  // idle: nothing sent either
       const auto before = out_.bytes();
       auto st = out_.flush(*tr_);
       if (st == io_status::would_block) {
@@ -461,14 +477,12 @@ class http2_state final : public stream_layer, public http2_events {
         }
       } else if (st != io_status::ok) {
         final_close();
-        return;
+        return false;
       } else {
         send_deadline_.reset();
       }
     }
-    release_acks();
-    if (ph_ == phase::open && m_->want_close()) begin_close();
-    if (ph_ == phase::closing && out_.bytes() == 0) shutdown_write();
+    return true;
   }
 
   bool files_pending() const {

@@ -369,7 +369,7 @@ print(got, 'done' if done else 'cut', end='')
   CHECK(held < 500);
 }
 
-TEST_CASE("HTTP/2 drain: GOAWAY in two steps, the stream in flight finishes, new ones refused") {
+TEST_CASE("HTTP/2 drain: GOAWAY in two steps, the stream in flight finishes, then it closes") {
   server srv;
   caf::scoped_actor probe{srv.node.system()};
   srv.start(routes(caf::actor{probe}), [](rodeo::protocol_options& p) {

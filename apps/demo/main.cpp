@@ -17,11 +17,13 @@
 //   GET  /metrics            Prometheus metrics (text format 0.0.4): HTTP, listeners, process;
 //                            --metrics off removes the route and the counting
 //
-// The clear port also accepts HTTP/2 (prior knowledge and Upgrade: h2c).
-// --tls-port N serves every route over TLS as well (HTTP/2 or HTTP/1.1 by ALPN; wss:// for the
-// WebSocket routes),
+// --tls-port N serves every route over TLS as well (HTTP/1.1; wss:// for the WebSocket routes),
 // with --cert FILE --key FILE, or a self-signed certificate for 127.0.0.1/localhost made at start
 // (its path is printed, for curl --cacert). Port 0 picks a free port (printed too).
+//
+// SIGINT/SIGTERM drain every listener (rodeo::drain) for up to --drain-timeout MS (10000): new
+// connections are refused, requests in flight finish, SSE and long polls end, WebSocket sessions
+// get close 1001; whatever is left then is closed.
 //
 // --max-connections N|infinity, --request-timeout MS and --idle-timeout MS set Ranch's and
 // Cowboy's options of the same names (defaults 1024, 5000, 60000); bench/run raises them to hold
@@ -203,6 +205,7 @@ int main(int argc, char** argv) {
   std::string assets = RODEO_DEMO_ASSETS;
   std::string access_log = "-";
   bool metrics = true;
+  std::chrono::milliseconds drain_timeout{10000};
   auto log_format = rodeo::access_log::format::combined;
   std::vector<char*> rest{argv[0]};
   auto bad = [](const std::string& opt, const std::string& v) {
@@ -239,6 +242,10 @@ int main(int argc, char** argv) {
       assets = *v;
     } else if (auto v = option_value("--access-log", i, argc, argv)) {
       access_log = *v;
+    } else if (auto v = option_value("--drain-timeout", i, argc, argv)) {
+      auto n = parse_count(*v);
+      if (!n) return bad("--drain-timeout", *v);
+      drain_timeout = std::chrono::milliseconds(*n);
     } else if (auto v = option_value("--metrics", i, argc, argv)) {
       if (*v != "on" && *v != "off") return std::cerr << "rodeo-demo: --metrics: on or off\n", 2;
       metrics = *v == "on";
@@ -264,6 +271,7 @@ int main(int argc, char** argv) {
              "FILE]]\n"
              "                  [--assets DIR] [--access-log -|FILE|off]\n"
              "                  [--access-log-format combined|common|json] [--metrics on|off]\n"
+             "                  [--drain-timeout 10000 (ms)]\n"
              "                  [--caf.* options]\n";
       return 0;
     } else {
@@ -347,6 +355,12 @@ int main(int argc, char** argv) {
     }
     std::cout << "rodeo-demo listening on https://" << host << ":" << tls->port << "/" << std::endl;
   }
+  // SIGINT/SIGTERM: drain first (stop hooks run newest first), then the listeners stop.
+  node.on_stop([&node, drain_timeout] {
+    auto cut = rodeo::drain(node, drain_timeout);
+    std::cout << "rodeo-demo: drained"
+              << (cut ? ", " + std::to_string(cut) + " connection(s) cut" : "") << std::endl;
+  });
   node.run();
   return 0;
 }

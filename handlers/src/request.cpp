@@ -139,9 +139,13 @@ void request_process::arm_timer() {
 void request_process::on_info(caf::message& msg) {
   if (mode_ != mode::loop) return;
   bool eof = msg.match_elements<eof_atom>();
+  // The listener drains: the handler may answer or end its stream; by default it ends.
+  bool drain = msg.match_elements<drain_atom>();
   auto result = handler_->info(msg, req_);
   if (mode_ != mode::loop) return;
-  if (eof || result.what() == handler_result::kind::stop) {
+  // loop() from info() keeps a draining stream going (until it ends or the drain's deadline).
+  if (eof || (drain && result.what() != handler_result::kind::loop) ||
+      result.what() == handler_result::kind::stop) {
     finish_handler();
     return;
   }

@@ -13,13 +13,13 @@
 #include <any>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <map>
+#include <thread>
 #include <unordered_map>
 
 #include <caf/all.hpp>
 
-#include "listener_state.hpp"
+#include "listener_registry.hpp"
 #include "rodeo/atoms.hpp"
 #include "rodeo/exit.hpp"
 #include "rodeo/log.hpp"
@@ -271,7 +271,7 @@ caf::behavior connections_sup(caf::stateful_actor<conns_state>* self,
     auto& st = self->state;
     if (!st.conns.empty()) return;
     if (st.drain_rp.pending()) {
-      st.drain_rp.deliver(true);
+      st.drain_rp.deliver(size_t{0});
       st.drain_rp = caf::response_promise{};
     }
     if (st.stopping) self->quit(st.stop_reason);
@@ -303,12 +303,18 @@ caf::behavior connections_sup(caf::stateful_actor<conns_state>* self,
         st.conns.emplace(conn.id(), std::move(conn));
       },
       [self](count_atom) { return self->state.conns.size(); },
+      [self](which_atom) {
+        std::vector<caf::actor> out;
+        out.reserve(self->state.conns.size());
+        for (auto& [id, c] : self->state.conns) out.push_back(c);
+        return out;
+      },
       [self](resume_atom) { wake_acceptors(*self->state.ls); },
       [self](drain_atom, int64_t ms) {
         auto& st = self->state;
         auto rp = self->make_response_promise();
         if (st.conns.empty()) {
-          rp.deliver(true);
+          rp.deliver(size_t{0});
           return;
         }
         if (st.drain_rp.pending()) {
@@ -322,8 +328,9 @@ caf::behavior connections_sup(caf::stateful_actor<conns_state>* self,
       [self](drain_timeout_atom) {
         auto& st = self->state;
         if (!st.drain_rp.pending()) return;
+        // What is left at the deadline is closed, and counted.
         for (auto& [id, c] : st.conns) self->send_exit(c, reason::shutdown("drain_timeout"));
-        st.drain_rp.deliver(false);
+        st.drain_rp.deliver(st.conns.size());
         st.drain_rp = caf::response_promise{};
       },
   };
@@ -388,74 +395,6 @@ supervisor_spec listener_tree(const std::shared_ptr<listener_state>& ls) {
                 .clock = {}},
       .children = {conns, acceptors},
   };
-}
-
-// -- The node's listeners ----------------------------------------------------------------------
-
-struct listener_entry {
-  std::shared_ptr<listener_state> ls;
-  caf::actor sup;
-};
-
-std::mutex registry_mutex;
-std::map<node*, std::map<std::string, listener_entry>>& listeners() {
-  static std::map<node*, std::map<std::string, listener_entry>> all;
-  return all;
-}
-
-std::optional<listener_entry> find(node& n, const std::string& name) {
-  std::lock_guard<std::mutex> guard{registry_mutex};
-  auto& all = listeners();
-  auto i = all.find(&n);
-  if (i == all.end()) return std::nullopt;
-  auto j = i->second.find(name);
-  if (j == i->second.end() || !j->second.sup) return std::nullopt;
-  return j->second;
-}
-
-caf::actor conns_of(const listener_entry& e) {
-  std::lock_guard<std::mutex> guard{e.ls->mutex};
-  return e.ls->conns;
-}
-
-// The node's listeners in its Prometheus registry (one collector for all of them).
-void collect_listeners(node* np, prometheus::exposition& e) {
-  std::vector<std::pair<std::string, std::shared_ptr<listener_state>>> ls;
-  {
-    std::lock_guard<std::mutex> guard{registry_mutex};
-    auto& all = listeners();
-    if (auto i = all.find(np); i != all.end())
-      for (auto& [name, entry] : i->second)
-        if (entry.sup) ls.emplace_back(name, entry.ls);
-  }
-  using prometheus::metric_type;
-  auto each = [&](const char* name, const char* help, metric_type type, auto value) {
-    e.family(name, help, type);
-    for (auto& [n, l] : ls) e.sample(name, {{"listener", n}}, value(*l));
-  };
-  each("rodeo_listener_connections", "Open connections.", metric_type::gauge,
-       [](listener_state& l) { return static_cast<double>(l.connections.load()); });
-  each("rodeo_listener_max_connections", "The listener's max_connections (+Inf: infinity).",
-       metric_type::gauge, [](listener_state& l) {
-         auto m = l.max_connections.load();
-         return m == infinity ? std::numeric_limits<double>::infinity() : static_cast<double>(m);
-       });
-  each("rodeo_listener_accepted_total", "Connections accepted.", metric_type::counter,
-       [](listener_state& l) { return static_cast<double>(l.accepted.load()); });
-  each("rodeo_listener_accept_errors_total",
-       "Accepts that failed for lack of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM).",
-       metric_type::counter,
-       [](listener_state& l) { return static_cast<double>(l.accept_errors.load()); });
-  e.family("rodeo_listener_status", "1 for the listener's current status.", metric_type::gauge);
-  for (auto& [n, l] : ls) {
-    bool running;
-    {
-      std::lock_guard<std::mutex> guard{l->mutex};
-      running = l->listen_fd >= 0;
-    }
-    e.sample("rodeo_listener_status", {{"listener", n}, {"status", "running"}}, running ? 1 : 0);
-    e.sample("rodeo_listener_status", {{"listener", n}, {"status", "suspended"}}, running ? 0 : 1);
-  }
 }
 
 }  // namespace
@@ -524,15 +463,12 @@ caf::expected<listener_info> start_listener(node& n, std::string name, transport
     std::lock_guard<std::mutex> guard{registry_mutex};
     listeners()[&n][name].sup = *sup;
   }
-  return listener_info{name, ls->transport.ip, ls->port, *sup};
+  return info_of(name, {ls, *sup});
 }
 
-// The protocols a TLS listener offers by ALPN: those it serves (Cowboy's `protocols`).
-tls_options served_by_alpn(tls_options tls, const protocol_options& proto) {
-  std::erase_if(tls.alpn_preferred_protocols, [&](const std::string& p) {
-    if (p == "h2") return !proto.accepts(http_protocol::http2);
-    return p != "http/1.1" || !proto.accepts(http_protocol::http);
-  });
+// The protocols a TLS listener offers by ALPN: those it serves (HTTP/2 is not served yet).
+tls_options served_by_alpn(tls_options tls) {
+  std::erase_if(tls.alpn_preferred_protocols, [](const std::string& p) { return p != "http/1.1"; });
   return tls;
 }
 
@@ -547,7 +483,7 @@ caf::expected<listener_info> start_tls(node& n, std::string name, transport_opti
                                        tls_options tls, protocol_options proto) {
   auto listener = std::make_shared<tls_listener>();
   try {
-    listener->context = std::make_shared<const tls_context>(served_by_alpn(std::move(tls), proto));
+    listener->context = std::make_shared<const tls_context>(served_by_alpn(std::move(tls)));
   } catch (const tls_error& e) {
     return caf::make_error(caf::sec::invalid_argument, e.what());
   }
@@ -561,7 +497,7 @@ caf::error set_tls_options(node& n, const std::string& name, tls_options tls) {
   if (!e || !e->ls->protocols.tls()) return make_error(supervisor_error::not_found);
   try {
     e->ls->protocols.tls()->context =
-        std::make_shared<const tls_context>(served_by_alpn(std::move(tls), *e->ls->proto));
+        std::make_shared<const tls_context>(served_by_alpn(std::move(tls)));
   } catch (const tls_error& err) {
     return caf::make_error(caf::sec::invalid_argument, err.what());
   }
@@ -605,13 +541,6 @@ caf::error resume_listener(node& n, const std::string& name) {
   return {};
 }
 
-std::optional<listener_status> get_status(node& n, const std::string& name) {
-  auto e = find(n, name);
-  if (!e) return std::nullopt;
-  std::lock_guard<std::mutex> guard{e->ls->mutex};
-  return e->ls->listen_fd >= 0 ? listener_status::running : listener_status::suspended;
-}
-
 std::optional<uint16_t> get_port(node& n, const std::string& name) {
   auto e = find(n, name);
   if (!e) return std::nullopt;
@@ -639,19 +568,51 @@ bool set_max_connections(node& n, const std::string& name, size_t max) {
   return true;
 }
 
-bool drain_listener(node& n, const std::string& name, std::chrono::milliseconds timeout) {
+namespace {
+
+// Drains one listener; the connections closed at the deadline (nullopt: no such listener).
+std::optional<size_t> drain_one(node& n, const std::string& name,
+                                std::chrono::milliseconds timeout) {
   auto e = find(n, name);
-  if (!e) return false;
+  if (!e) return std::nullopt;
+  e->ls->draining = true;
   suspend_listener(n, name);
-  bool all_done = false;
+  size_t cut = 0;
   if (auto c = conns_of(*e)) {
     caf::scoped_actor self{n.system()};
     self->request(c, timeout + std::chrono::seconds{5}, drain_atom::value,
                   static_cast<int64_t>(timeout.count()))
-        .receive([&](bool done) { all_done = done; }, [&](caf::error&) { all_done = false; });
+        .receive([&](size_t left) { cut = left; },
+                 [&](caf::error&) { cut = e->ls->connections.load(); });
   }
+  if (cut > 0)
+    log::warning("listener ", name, ": drain deadline passed, ", cut, " connection(s) closed");
   stop_listener(n, name);
-  return all_done;
+  return cut;
+}
+
+}  // namespace
+
+bool drain_listener(node& n, const std::string& name, std::chrono::milliseconds timeout) {
+  auto cut = drain_one(n, name, timeout);
+  return cut && *cut == 0;
+}
+
+size_t drain(node& n, std::chrono::milliseconds timeout) {
+  std::vector<std::string> names;
+  {
+    std::lock_guard<std::mutex> guard{registry_mutex};
+    if (auto i = listeners().find(&n); i != listeners().end())
+      for (auto& [name, e] : i->second)
+        if (e.sup) names.push_back(name);
+  }
+  // Every listener drains at once, against the same deadline.
+  std::vector<std::thread> threads;
+  std::atomic<size_t> cut{0};
+  for (auto& name : names)
+    threads.emplace_back([&, name] { cut += drain_one(n, name, timeout).value_or(0); });
+  for (auto& t : threads) t.join();
+  return cut.load();
 }
 
 bool set_env(node& n, const std::string& name, const std::string& key, std::any value) {

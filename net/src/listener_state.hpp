@@ -12,17 +12,19 @@
 #include <caf/atom.hpp>
 
 #include "protocol_factory.hpp"
+#include "rodeo/stream_handler.hpp"
 #include "rodeo/listener.hpp"
 #include "rodeo/reactor.hpp"
 
 namespace rodeo::detail {
 
 // Messages inside a listener.
-using conn_started_atom = caf::atom_constant<caf::atom("connup")>;   // acceptor -> conns (actor)
-using resume_atom = caf::atom_constant<caf::atom("resume")>;         // conns -> acceptor
-using drain_atom = caf::atom_constant<caf::atom("drain")>;           // -> conns (ms), -> connection
-using count_atom = caf::atom_constant<caf::atom("count")>;           // -> conns: size_t
-using retry_atom = caf::atom_constant<caf::atom("retry")>;           // acceptor's EMFILE back-off
+using conn_started_atom = caf::atom_constant<caf::atom("connup")>;  // acceptor -> conns (actor)
+using resume_atom = caf::atom_constant<caf::atom("resume")>;        // conns -> acceptor
+using rodeo::drain_atom;                                            // -> conns (ms), -> connection
+using count_atom = caf::atom_constant<caf::atom("count")>;          // -> conns: size_t
+using which_atom = caf::atom_constant<caf::atom("which")>;  // -> conns: std::vector<caf::actor>
+using retry_atom = caf::atom_constant<caf::atom("retry")>;  // acceptor's EMFILE back-off
 using conn_timer_atom = caf::atom_constant<caf::atom("conntimer")>;  // connection's own timer
 
 struct listener_state {
@@ -36,6 +38,7 @@ struct listener_state {
   std::atomic<uint64_t> accepted{0};       // sockets accepted since start
   std::atomic<uint64_t> accept_errors{0};  // accept4 failures for lack of resources (EMFILE...)
   std::atomic<size_t> max_connections{0};
+  std::atomic<bool> draining{false};
   /// An acceptor stopped at max_connections and waits for resume_atom.
   std::atomic<bool> acceptor_waiting{false};
 

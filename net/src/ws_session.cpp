@@ -9,6 +9,7 @@
 #include "rodeo/exit.hpp"
 #include "rodeo/log.hpp"
 #include "rodeo/node.hpp"
+#include "rodeo/stream_handler.hpp"
 
 namespace rodeo {
 
@@ -95,7 +96,11 @@ void ws_session::on_timer(int64_t at) {
 
 void ws_session::on_drain() {
   if (phase_ != phase::open) return;
-  local_close(ws::close_code::going_away, {}, {reason::kind::error, 0, "shutdown"});
+  // The handler hears it first and may say goodbye (frames, or a close of its own).
+  auto notice = caf::make_message(drain_atom::value);
+  call([&] { return handler_->websocket_info(notice); });
+  if (phase_ == phase::open)
+    local_close(ws::close_code::going_away, {}, {reason::kind::error, 0, "shutdown"});
   after_event();
 }
 

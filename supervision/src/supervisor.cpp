@@ -16,6 +16,7 @@
 #include "rodeo/node.hpp"
 #include "rodeo/process.hpp"
 #include "supervisor_messages.hpp"
+#include "supervisor_metrics.hpp"
 
 namespace rodeo {
 namespace {
@@ -71,6 +72,7 @@ struct child {
   caf::actor handle;  // invalid: not running
   bool restarting = false;
   bool removed = false;
+  std::uint64_t restarts = 0;     // after its own exits
   std::uint64_t serial = 0;       // identity for try_again messages
   std::uint64_t incarnation = 0;  // tells a stale exit from the current one
   std::uint64_t stop_token = 0;   // the shutdown timer that applies to this stop
@@ -548,6 +550,8 @@ class supervisor_actor : public caf::event_based_actor {
       del_child(c);
       return terminate_self(reason::shutdown());
     }
+    ++c->restarts;
+    detail::count_restart(system(), name_, simple() ? template_.id : c->spec.id);
     begin();
     auto retry_later = [this](const child_ptr& failed) {
       failed->restarting = true;
@@ -689,10 +693,11 @@ class supervisor_actor : public caf::event_based_actor {
     if (simple()) {
       out.reserve(dynamic_.size());
       for (auto& [serial, c] : dynamic_)
-        out.push_back({{}, c->handle, c->restarting, c->spec.type});
+        out.push_back({{}, c->handle, c->restarting, c->spec.type, c->spec.restart, c->restarts});
     } else {
       for (auto i = children_.rbegin(); i != children_.rend(); ++i)
-        out.push_back({(*i)->spec.id, (*i)->handle, (*i)->restarting, (*i)->spec.type});
+        out.push_back({(*i)->spec.id, (*i)->handle, (*i)->restarting, (*i)->spec.type,
+                       (*i)->spec.restart, (*i)->restarts});
     }
     return out;
   }

@@ -51,6 +51,8 @@ struct held_h : rodeo::handler {
       req.reply(200, {}, "released");
       return rodeo::stop();
     }
+    // A drain would end the loop by default: this request stays in flight until released.
+    if (msg.match_elements<rodeo::drain_atom>()) return rodeo::loop();
     return rodeo::ok();
   }
 };

@@ -43,6 +43,11 @@ struct protocol_options;
 
 /// Sent by the connection to a stream's actors when its client went away.
 using client_gone_atom = caf::atom_constant<caf::atom("clientgone")>;
+/// Sent when the listener drains (drain_listener, rodeo::drain): to a stream's actors (a loop or
+/// SSE handler's info() gets it, and its stream then ends unless it stopped already) and to
+/// WebSocket handlers' websocket_info() (then the session closes with 1001 unless the handler
+/// closed it itself).
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 /// Implemented by protocols that can take over a connection after a 101 (WebSocket); the
 /// connection's protocol code knows the concrete interface (see net/).

@@ -29,6 +29,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/error.hpp>
@@ -70,12 +71,25 @@ struct transport_options {
   std::chrono::milliseconds shutdown_timeout{5000};
 };
 
+enum class listener_status { running, suspended, draining };
+
+/// A listener at a moment (Ranch's ranch:info/1). start_clear/start_tls return it too.
 struct listener_info {
   std::string name;
   std::string ip;
   uint16_t port = 0;
   /// The listener's supervisor (which_children shows "connections" and "acceptors").
   caf::actor sup;
+  std::string transport;               // "tcp" or "tls" (Ranch: ranch_tcp, ranch_ssl)
+  std::vector<std::string> protocols;  // what it serves: {"http/1.1"}
+  listener_status status = listener_status::running;
+  size_t active_connections = 0;  // open now (Ranch's active_connections)
+  size_t max_connections = 0;     // rodeo::infinity when unlimited
+  size_t num_acceptors = 0;
+  uint64_t accepted = 0;  // sockets accepted since start
+  /// accept4 failures for lack of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM) since start: the
+  /// sockets that waited in the backlog instead.
+  uint64_t refused = 0;
 };
 
 /// cowboy:start_clear/3: listens and serves HTTP/1.1. Errors: already_started (the name is
@@ -103,8 +117,15 @@ bool stop_listener(node& n, const std::string& name);
 bool suspend_listener(node& n, const std::string& name);
 /// Listens again (same port) and accepts. An error when the port cannot be bound again.
 caf::error resume_listener(node& n, const std::string& name);
-enum class listener_status { running, suspended };
+/// running, suspended (suspend_listener), or draining (inside drain_listener / node_drain).
 std::optional<listener_status> get_status(node& n, const std::string& name);
+/// ranch:info/1: the listener's state now; nullopt when there is no such listener.
+std::optional<listener_info> info(node& n, const std::string& name);
+/// ranch:info/0: every listener of the node, by name.
+std::vector<listener_info> info(node& n);
+/// ranch:procs/2: the listener's acceptor actors or its connection actors (a snapshot).
+enum class proc_type { acceptors, connections };
+std::vector<caf::actor> procs(node& n, const std::string& name, proc_type type);
 /// The port the listener is bound to (useful with port 0).
 std::optional<uint16_t> get_port(node& n, const std::string& name);
 /// Open connections (Ranch's procs(Ref, connections) count).
@@ -116,6 +137,10 @@ bool set_max_connections(node& n, const std::string& name, size_t max);
 /// closed or `timeout` passed (then the rest are closed), and stops the listener. True when all
 /// connections finished in time.
 bool drain_listener(node& n, const std::string& name, std::chrono::milliseconds timeout);
+/// node.drain: drain_listener on every listener of the node at once, against one deadline
+/// (WebSocket sessions and loop handlers get rodeo::drain_atom first, see stream_handler.hpp).
+/// Returns how many connections were still open at the deadline and closed (0: all finished).
+size_t drain(node& n, std::chrono::milliseconds timeout);
 /// cowboy:set_env/3: replaces one entry of the listener's env; new requests see it.
 /// The key "dispatch" takes a rodeo::dispatch or a std::shared_ptr<const rodeo::dispatch>.
 bool set_env(node& n, const std::string& name, const std::string& key, std::any value);

@@ -224,6 +224,10 @@ struct child_info {
   /// OTP: the atom `restarting` instead of a pid.
   bool restarting = false;
   child_type type = child_type::worker;
+  /// Not in OTP's tuple: the child's restart type and how often it was restarted after exiting
+  /// itself (siblings restarted with it by one_for_all / rest_for_one are not counted).
+  restart_type restart = restart_type::permanent;
+  std::uint64_t restarts = 0;
 };
 
 /// OTP's count_children.

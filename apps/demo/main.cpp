@@ -17,7 +17,9 @@
 //   GET  /metrics            Prometheus metrics (text format 0.0.4): HTTP, listeners, process;
 //                            --metrics off removes the route and the counting
 //
-// --tls-port N serves every route over TLS as well (HTTP/1.1; wss:// for the WebSocket routes),
+// The clear port also accepts HTTP/2 (prior knowledge and Upgrade: h2c).
+// --tls-port N serves every route over TLS as well (HTTP/2 or HTTP/1.1 by ALPN; wss:// for the
+// WebSocket routes),
 // with --cert FILE --key FILE, or a self-signed certificate for 127.0.0.1/localhost made at start
 // (its path is printed, for curl --cacert). Port 0 picks a free port (printed too).
 //

@@ -25,6 +25,7 @@ bool http1_state::start(int fd) {
   if (!tr) return false;
   parser = std::make_unique<http1::parser>(ls->protocols.http1().limits,
                                            tr->secure() ? "https" : "http");
+  sniffing = opts->accepts(http_protocol::http2);
   auto now = clock::now();
   idle_deadline = now + opts->idle_timeout;
   request_deadline = now + opts->request_timeout;
@@ -157,6 +158,18 @@ void http1_state::do_read() {
 
 void http1_state::feed(const char* data, size_t size) {
   if (ph != phase::open) return;
+  std::string joined;
+  if (sniffing) {
+    // The first bytes may make this connection HTTP/2 (http1_to_http2.cpp).
+    if (!in.empty()) {
+      joined = std::move(in);
+      in.clear();
+      joined.append(data, size);
+      data = joined.data();
+      size = joined.size();
+    }
+    if (sniff_http2(std::string_view(data, size))) return;
+  }
   if (in.empty()) {
     size_t used = parse(data, size);
     if (used < size && ph == phase::open) in.assign(data + used, size - used);
@@ -187,6 +200,8 @@ size_t http1_state::parse(const char* data, size_t size) {
       if (cur->flow <= 0) break;
       feed = std::min<size_t>(feed, static_cast<size_t>(cur->flow));
       sink = &body_tmp;
+    } else if (body_phase && h2c) {
+      sink = &h2c->body;
     } else if (!body_phase && (cur || skipping)) {
       break;  // the next request waits until the current one is answered
     }
@@ -196,8 +211,13 @@ size_t http1_state::parse(const char* data, size_t size) {
     if (!body_tmp.empty() && ev != http1::event::message_end) deliver_body(is_fin::nofin);
     if (ph != phase::open) break;
     if (ev == http1::event::head) {
-      start_stream(parser->take_head());
+      auto head = parser->take_head();
+      if (!take_h2c_upgrade(head)) start_stream(std::move(head));
     } else if (ev == http1::event::message_end) {
+      if (h2c) {
+        upgrade_h2c(std::string(data + total, size - total));
+        break;
+      }
       end_of_request();
     } else if (ev == http1::event::error) {
       on_parse_error();
@@ -361,6 +381,8 @@ caf::behavior http1_connection(caf::stateful_actor<http1_state>* self, int fd,
     self->quit();
     return {};
   }
+  // Cowboy's protocols without http: every connection is HTTP/2 from its first byte.
+  if (!st.opts->accepts(http_protocol::http)) return st.hand_over({}, std::nullopt);
   self->set_down_handler([self](caf::down_msg& down) { self->state.on_down(down); });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.final_close();

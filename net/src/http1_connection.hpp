@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "http2_connection.hpp"
 #include "listener_state.hpp"
 #include "rodeo/ascii.hpp"
 #include "rodeo/atoms.hpp"
@@ -72,6 +73,8 @@ struct http1_state : stream_layer {
   bool parsing = false;       // inside parse(): no re-entry
   bool skipping = false;      // dropping the rest of a finished stream's request body
   std::string body_tmp;
+  bool sniffing = false;               // the first bytes may still turn out to be HTTP/2
+  std::unique_ptr<http2_upgrade> h2c;  // an `Upgrade: h2c` request whose body is being read
 
   output_queue out;
   bool write_blocked = false;
@@ -165,6 +168,12 @@ struct http1_state : stream_layer {
   void on_peer_closed();
   void on_socket_error() { final_close(); }
   void on_drain();
+
+  // HTTP/2 (http1_to_http2.cpp): ALPN h2 or the preface as the first bytes, `Upgrade: h2c`.
+  bool sniff_http2(std::string_view data);
+  bool take_h2c_upgrade(http1::request_head& head);
+  void upgrade_h2c(std::string rest);
+  caf::behavior hand_over(std::string input, std::optional<http2_upgrade> up);
 };
 
 }  // namespace rodeo::detail

@@ -466,9 +466,12 @@ caf::expected<listener_info> start_listener(node& n, std::string name, transport
   return info_of(name, {ls, *sup});
 }
 
-// The protocols a TLS listener offers by ALPN: those it serves (HTTP/2 is not served yet).
-tls_options served_by_alpn(tls_options tls) {
-  std::erase_if(tls.alpn_preferred_protocols, [](const std::string& p) { return p != "http/1.1"; });
+// The protocols a TLS listener offers by ALPN: those it serves (Cowboy's `protocols`).
+tls_options served_by_alpn(tls_options tls, const protocol_options& proto) {
+  std::erase_if(tls.alpn_preferred_protocols, [&](const std::string& p) {
+    if (p == "h2") return !proto.accepts(http_protocol::http2);
+    return p != "http/1.1" || !proto.accepts(http_protocol::http);
+  });
   return tls;
 }
 
@@ -483,7 +486,7 @@ caf::expected<listener_info> start_tls(node& n, std::string name, transport_opti
                                        tls_options tls, protocol_options proto) {
   auto listener = std::make_shared<tls_listener>();
   try {
-    listener->context = std::make_shared<const tls_context>(served_by_alpn(std::move(tls)));
+    listener->context = std::make_shared<const tls_context>(served_by_alpn(std::move(tls), proto));
   } catch (const tls_error& e) {
     return caf::make_error(caf::sec::invalid_argument, e.what());
   }
@@ -497,7 +500,7 @@ caf::error set_tls_options(node& n, const std::string& name, tls_options tls) {
   if (!e || !e->ls->protocols.tls()) return make_error(supervisor_error::not_found);
   try {
     e->ls->protocols.tls()->context =
-        std::make_shared<const tls_context>(served_by_alpn(std::move(tls)));
+        std::make_shared<const tls_context>(served_by_alpn(std::move(tls), *e->ls->proto));
   } catch (const tls_error& err) {
     return caf::make_error(caf::sec::invalid_argument, err.what());
   }

@@ -4,10 +4,8 @@
 // on which transport. Each protocol's own options (built once from the user's protocol_options)
 // live here with it.
 //
-// Clear listeners speak HTTP/1.1 (HTTP/2 with prior knowledge or `Upgrade: h2c` is the next room:
-// the HTTP/1.1 actor answers the preface with 505 until then). TLS listeners speak HTTP/1.1 over
-// TLS; they will pick HTTP/2 by ALPN once its connection actor exists (until then they offer
-// only http/1.1).
+// Every connection starts in the HTTP/1.1 actor, which becomes HTTP/2 (http1_to_http2.cpp) on the
+// preface (prior knowledge), `Upgrade: h2c`, or ALPN `h2` on TLS, as the `protocols` option allows.
 #include <atomic>
 #include <memory>
 

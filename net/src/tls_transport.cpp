@@ -171,6 +171,9 @@ class tls_transport final : public transport {
   const address& sock() const noexcept override { return tcp_->sock(); }
   bool secure() const noexcept override { return true; }
   const std::string& peer_certificate() const noexcept override { return peer_cert_; }
+  std::string_view alpn() const noexcept override {
+    return engine_->handshake_done() ? engine_->alpn() : std::string_view{};
+  }
 
  private:
   // ok once the handshake is done; otherwise what the caller sees meanwhile.

@@ -335,3 +335,14 @@ TEST_CASE("http_header: parsers take arbitrary bytes without crashing") {
     (void)base64_decode(s);
   }
 }
+
+TEST_CASE("http_header: HTTP2-Settings is unpadded base64url of whole settings") {
+  // SETTINGS_MAX_CONCURRENT_STREAMS (3) = 100, SETTINGS_INITIAL_WINDOW_SIZE (4) = 65535 (curl's).
+  auto s = parse_http2_settings("AAMAAABkAAQAAP__");
+  REQUIRE(s);
+  CHECK(*s == std::string("\0\3\0\0\0\x64\0\4\0\0\xff\xff", 12));
+  CHECK(parse_http2_settings("")->empty());
+  CHECK_FALSE(parse_http2_settings("AAMAAABkAAQAAP//"));  // base64, not base64url
+  CHECK_FALSE(parse_http2_settings("AAMAAABkAAQAAP__=="));
+  CHECK_FALSE(parse_http2_settings("AAMAAABk_w"));  // not a multiple of 6 bytes
+}

@@ -6,10 +6,14 @@
 #include <vector>
 
 #include "rodeo/http1_parser.hpp"
+#include "rodeo/http2_options.hpp"
 #include "rodeo/middleware.hpp"
 #include "rodeo/stream_handler.hpp"
 
 namespace rodeo {
+
+/// The HTTP versions of Cowboy's `protocols` option.
+enum class http_protocol { http, http2 };
 
 struct protocol_options {
   static constexpr http1::limits parser_defaults{};
@@ -54,6 +58,20 @@ struct protocol_options {
   /// it, is answered 408 (or cut, once the response started) and the connection closes. Zero: no
   /// limit. Cowboy's read_body timeout (period 15 s + 1 s).
   std::chrono::milliseconds body_timeout{16000};
+
+  /// Cowboy's `protocols`: the HTTP versions accepted. A clear listener with both serves
+  /// HTTP/1.1 and goes to HTTP/2 on the connection preface (prior knowledge) or `Upgrade: h2c`;
+  /// with only http2 every connection is HTTP/2; a TLS listener offers h2 by ALPN only when
+  /// http2 is here.
+  std::vector<http_protocol> protocols{http_protocol::http2, http_protocol::http};
+  /// HTTP/2's own options (Cowboy's names and defaults: rodeo/http2_options.hpp).
+  http2_options http2;
+
+  bool accepts(http_protocol p) const {
+    for (auto x : protocols)
+      if (x == p) return true;
+    return false;
+  }
 
   protocol_options();
 };

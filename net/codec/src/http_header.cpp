@@ -609,6 +609,20 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+std::optional<std::string> parse_http2_settings(std::string_view value) {
+  auto v = trim_ows(value);
+  std::string b64;
+  b64.reserve(v.size() + 2);
+  for (char c : v) {
+    if (c == '+' || c == '/' || c == '=') return std::nullopt;  // base64url, unpadded
+    b64.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
+  }
+  while (b64.size() % 4) b64.push_back('=');
+  auto payload = base64_decode(b64);
+  if (!payload || payload->size() % 6 != 0) return std::nullopt;
+  return payload;
+}
+
 std::string base64_encode(std::string_view in) {
   constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;

@@ -82,6 +82,8 @@ class transport {
     static const std::string none;
     return none;
   }
+  /// The protocol ALPN chose ("h2", "http/1.1") once the handshake is done; "" without one.
+  virtual std::string_view alpn() const noexcept { return {}; }
 };
 
 /// Plain TCP on a connected non-blocking socket: registers `fd` with `r` for `owner` (which

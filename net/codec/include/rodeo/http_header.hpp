@@ -146,4 +146,8 @@ std::optional<host> parse_host(std::string_view value);
 std::optional<std::string> base64_decode(std::string_view in);
 std::string base64_encode(std::string_view in);
 
+// HTTP2-Settings (RFC 7540 3.2.1, cow_http_hd:parse_http2_settings): base64url without padding
+// of a SETTINGS payload (a multiple of 6 bytes); returns the payload.
+std::optional<std::string> parse_http2_settings(std::string_view value);
+
 }  // namespace rodeo::http_header

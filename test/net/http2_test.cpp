@@ -435,3 +435,52 @@ TEST_CASE("HTTP/2 idle_timeout closes a connection with nothing received") {
   REQUIRE(closed);
   CHECK(*closed >= std::chrono::milliseconds{400});
 }
+
+TEST_CASE("HTTP/2 hostile peers (python3-h2): rapid reset and a PING flood end in GOAWAY") {
+  server srv;
+  caf::scoped_actor probe{srv.node.system()};
+  srv.start(routes(caf::actor{probe}), [](rodeo::protocol_options& p) {
+    p.http2.max_cancel_stream_rate = {5, std::chrono::milliseconds{10000}};
+    p.http2.max_received_frame_rate = {200, std::chrono::milliseconds{10000}};
+  });
+  tls_test::temp_dir dir;
+  // Prints the GOAWAY's error code the server sent, then whether the connection closed.
+  auto script = dir.file("hostile.py", R"(import socket, sys, time
+import h2.config, h2.connection, h2.events
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.settimeout(5)
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+c.initiate_connection()
+if sys.argv[2] == 'reset':
+    for i in range(10):
+        sid = c.get_next_available_stream_id()
+        c.send_headers(sid, [(':method', 'GET'), (':path', '/slow'), (':scheme', 'http'),
+                             (':authority', 'x')], end_stream=True)
+        c.reset_stream(sid)
+else:
+    for i in range(300):
+        c.ping(b'12345678')
+s.sendall(c.data_to_send())
+code, closed = None, False
+try:
+    while True:
+        data = s.recv(65536)
+        if not data:
+            closed = True
+            break
+        for e in c.receive_data(data):
+            if isinstance(e, h2.events.ConnectionTerminated):
+                code = int(e.error_code)
+        s.sendall(c.data_to_send())
+except (ConnectionResetError, BrokenPipeError):
+    closed = True
+except socket.timeout:
+    pass
+print(code, 'closed' if closed else 'open', end='')
+)");
+  auto py = "/usr/bin/python3 " + script + " " + std::to_string(srv.port);
+  CHECK(run(py + " reset", 20).out == "11 closed");  // ENHANCE_YOUR_CALM
+  CHECK(run(py + " ping", 20).out == "11 closed");
+  // The server goes on serving.
+  CHECK(h2c(srv.port, "", "/") == "HTTP/2 GET");
+}

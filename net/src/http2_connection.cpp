@@ -427,7 +427,12 @@ class http2_state final : public stream_layer, public http2_events {
   void feed(std::string_view bytes) {
     if (ph_ != phase::open || !m_) return;
     bool ok = m_->recv(bytes);
-    run_events();
+    // After a connection error nothing of this read is served: every stream ends with the
+    // GOAWAY (h2spec --strict 5.1.1: no response may come before it).
+    if (ok)
+      run_events();
+    else
+      events_.clear();
     if (ph_ == phase::closed) return;
     if (!ok) {
       log::debug("HTTP/2 ", tr_->peer().ip, ":", tr_->peer().port, " on ", ls_->name, ": ",

@@ -480,3 +480,12 @@ TEST_CASE("extended CONNECT (RFC 8441) passes :protocol only when enable_connect
     CHECK_FALSE(app.streams.count(1));
   }
 }
+
+TEST_CASE("a new stream id below a previous one is a connection PROTOCOL_ERROR (RFC 9113 5.1.1)") {
+  recorder app;
+  rodeo::http2_machine m({}, app);
+  CHECK(m.recv(preface + frame(1, 0x5, 5, request_block())));
+  CHECK_FALSE(m.recv(frame(1, 0x5, 3, request_block())));
+  CHECK(m.error() == http2_error::protocol_error);
+  CHECK(app.streams.size() == 1);
+}

@@ -71,7 +71,18 @@ struct http2_machine::callbacks {
       m.fail(http2_error::enhance_your_calm, "frame flood (max_received_frame_rate)");
       return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
-    if (hd->type == NGHTTP2_HEADERS) m.header_block_size_ = 0;
+    if (hd->type == NGHTTP2_HEADERS) {
+      m.header_block_size_ = 0;
+      // A new stream's id must be above every id the client used (RFC 9113 5.1.1); nghttp2
+      // ignores HEADERS on an id below that was never opened.
+      if ((hd->stream_id & 1) && !m.streams_.count(hd->stream_id)) {
+        if (hd->stream_id <= m.last_request_id_) {
+          m.fail(http2_error::protocol_error, "stream id below a previous one");
+          return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+        m.last_request_id_ = hd->stream_id;
+      }
+    }
     if (hd->type == NGHTTP2_HEADERS || hd->type == NGHTTP2_CONTINUATION) {
       m.header_block_size_ += hd->length;
       if (m.header_block_size_ > m.options_.max_fragmented_header_block_size) {

@@ -126,7 +126,9 @@ class http2_machine {
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<stream>> streams_;
   size_t buffered_ = 0;
-  size_t header_block_size_ = 0;  // HEADERS + CONTINUATION bytes of the block being received
+  size_t header_block_size_ = 0;
+  int32_t last_request_id_ = 0;  // the highest stream id the client opened  // HEADERS +
+                                 // CONTINUATION bytes of the block being received
   bool preface_received_ = false;
   bool settings_acked_ = false;
   uint32_t frames_ = 0, resets_ = 0, cancels_ = 0;

@@ -32,6 +32,7 @@ namespace rodeo::detail {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using flush_atom = caf::atom_constant<caf::atom("h2flush")>;
 
 // A sendfile range is read into the machine in pieces while the stream has less than this
 // queued, so a large file does not sit in memory whole.
@@ -95,6 +96,7 @@ class http2_state final : public stream_layer, public http2_events {
         [me](writable_atom) { me->on_writable(); },
         [me](conn_timer_atom, int64_t at) { me->on_timer(at); },
         [me](drain_atom) { me->start_goaway(); },
+        [me](flush_atom) { me->on_flush(); },
         [me](stream_message& m) {
           auto id = m.streamid;
           me->on_stream_message(me->self_->current_mailbox_element()->move_content_to_message(),
@@ -203,7 +205,7 @@ class http2_state final : public stream_layer, public http2_events {
     s.credit -= n;
     s.unconsumed -= n;
     m_->consume(s.sid, n);
-    flush();
+    want_flush();
   }
 
   // The peer reset the stream, or the connection ended under it.
@@ -223,7 +225,7 @@ class http2_state final : public stream_layer, public http2_events {
     if (s.unconsumed) m_->consume(sid, s.unconsumed);
     retire(s, caf::error{});
     streams_.erase(sid);
-    flush();
+    want_flush();
     maybe_goaway_done();
   }
 
@@ -253,7 +255,7 @@ class http2_state final : public stream_layer, public http2_events {
       s.sent_continue = true;
     }
     m_->submit_inform(s.sid, c.status, c.headers);
-    flush();
+    want_flush();
   }
 
   // The date and server fields, as over HTTP/1.1, unless the handler set them.
@@ -281,7 +283,7 @@ class http2_state final : public stream_layer, public http2_events {
     bool no_body = http1::no_body_status(c.status);
     m_->submit_response(s.sid, c.status, with_defaults(c.headers), no_body ? fin : nofin);
     s.out_state = stream_base::out::streaming;
-    flush();
+    want_flush();
   }
 
   void data(stream_base& sb, is_fin f, std::string bytes) override {
@@ -292,7 +294,7 @@ class http2_state final : public stream_layer, public http2_events {
     }
     m_->submit_data(s.sid, bytes, f);
     if (f == fin) s.out_state = stream_base::out::done;
-    flush();
+    want_flush();
   }
 
   void sendfile(stream_base& sb, is_fin f, file_range file) override {
@@ -304,7 +306,7 @@ class http2_state final : public stream_layer, public http2_events {
       if (s.files.empty()) m_->submit_data(s.sid, {}, fin);
     }
     pump_files(s, false);
-    flush();
+    want_flush();
   }
 
   // Reads file ranges into the machine while the stream's queue is short (all of them when
@@ -429,10 +431,12 @@ class http2_state final : public stream_layer, public http2_events {
     bool ok = m_->recv(bytes);
     // After a connection error nothing of this read is served: every stream ends with the
     // GOAWAY (h2spec --strict 5.1.1: no response may come before it).
+    in_feed_ = true;
     if (ok)
       run_events();
     else
       events_.clear();
+    in_feed_ = false;
     if (ph_ == phase::closed) return;
     if (!ok) {
       log::debug("HTTP/2 ", tr_->peer().ip, ":", tr_->peer().port, " on ", ls_->name, ": ",
@@ -443,6 +447,20 @@ class http2_state final : public stream_layer, public http2_events {
   }
 
   // -- Writing ---------------------------------------------------------------------------------
+
+  // Stream output is written once per batch: after the read being handled, or from a message
+  // to ourselves that comes after the responses of other streams already in the mailbox (one
+  // write for many streams instead of one per response).
+  void want_flush() {
+    if (in_feed_ || flush_scheduled_) return;
+    flush_scheduled_ = true;
+    self_->send(self_, flush_atom::value);
+  }
+
+  void on_flush() {
+    flush_scheduled_ = false;
+    flush();
+  }
 
   void flush() {
     if (!tr_ || ph_ == phase::closed) return;
@@ -665,6 +683,8 @@ class http2_state final : public stream_layer, public http2_events {
   int goaway_ = 0;  // 0: none, 1: initial GOAWAY sent, 2: final GOAWAY sent
   bool read_blocked_ = false;
   bool write_blocked_ = false;
+  bool in_feed_ = false;          // handling a read: it flushes at its end
+  bool flush_scheduled_ = false;  // a flush_atom is on its way
   caf::error quit_reason_;
 
   clock::time_point idle_deadline_;

@@ -604,6 +604,9 @@ class http2_state final : public stream_layer, public http2_events {
   void start_goaway() {
     if (goaway_ != 0 || ph_ != phase::open) return;
     goaway_ = 1;
+    // Loop and SSE handlers hear it (rodeo::drain_atom) and end their stream cleanly.
+    for (auto& [sid, s] : streams_)
+      for (auto& c : s->children) caf::anon_send(c, drain_atom::value);
     m_->goaway_initial();
     goaway_deadline_ = clock::now() + opts_->http2.goaway_initial_timeout;
     flush();

@@ -121,7 +121,7 @@ caf::behavior barrier_actor(caf::event_based_actor* self, size_t n) {
   }};
 }
 
-// Tells the probe it started, answers `done` on (reply_atom).
+// Tells the probe it started, answers `done` on (reply_atom); stays through a drain.
 struct slow_h : rodeo::handler {
   explicit slow_h(caf::actor probe) : probe(std::move(probe)) {}
   caf::actor probe;
@@ -130,7 +130,7 @@ struct slow_h : rodeo::handler {
     return rodeo::loop(rodeo::hibernate);
   }
   rodeo::handler_result info(caf::message& msg, rodeo::req& req) override {
-    if (!msg.match_elements<rodeo::reply_atom>()) return rodeo::ok();
+    if (!msg.match_elements<rodeo::reply_atom>()) return rodeo::loop(rodeo::hibernate);
     req.reply(200, {}, "done");
     return rodeo::stop();
   }

@@ -69,6 +69,22 @@ struct sse_h : rodeo::handler {
   }
 };
 
+// An endless event stream (a tick every 50 ms) that ends when the listener drains.
+struct forever_h : rodeo::handler {
+  int n = 0;
+  rodeo::handler_result init(rodeo::req& req) override {
+    req.stream_reply(200, {{"content-type", "text/event-stream"}});
+    req.self()->send(req.self(), tick_atom::value);
+    return rodeo::loop();
+  }
+  rodeo::handler_result info(caf::message& msg, rodeo::req& req) override {
+    if (!msg.match_elements<tick_atom>()) return rodeo::ok();  // drain_atom: the stream ends
+    req.stream_events({.data = "tick " + std::to_string(++n)}, rodeo::nofin);
+    req.self()->delayed_send(req.self(), std::chrono::milliseconds{50}, tick_atom::value);
+    return rodeo::ok();
+  }
+};
+
 // `pieces` pieces of 64 KiB through stream_body, each sent once the last was acknowledged;
 // reports to the probe how long that took.
 struct download_h : rodeo::handler {
@@ -144,6 +160,7 @@ rodeo::route_list routes(caf::actor probe = {}, caf::actor barrier = {}) {
             {"/download", rodeo::handler_of<download_h>(probe)},
             {"/barrier", rodeo::handler_of<barrier_h>(barrier)},
             {"/slow", rodeo::handler_of<slow_h>(probe)},
+            {"/forever", rodeo::handler_of<forever_h>()},
             {"/crash", [](rodeo::req&) -> rodeo::handler_result {
                throw std::runtime_error("boom");
              }}}}};
@@ -483,4 +500,19 @@ print(code, 'closed' if closed else 'open', end='')
   CHECK(run(py + " ping", 20).out == "11 closed");
   // The server goes on serving.
   CHECK(h2c(srv.port, "", "/") == "HTTP/2 GET");
+}
+
+TEST_CASE("HTTP/2 drain: an endless SSE stream hears drain_atom and ends cleanly") {
+  server srv;
+  srv.start(routes(), [](rodeo::protocol_options& p) {
+    p.http2.goaway_initial_timeout = std::chrono::milliseconds{100};
+  });
+  auto out = std::async(std::launch::async,
+                        [&] { return curl(srv.port, "--http2-prior-knowledge", "/forever"); });
+  CHECK(eventually([&] { return rodeo::connection_count(srv.node, "test") == 1; }, 5s));
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  CHECK(rodeo::drain_listener(srv.node, "test", std::chrono::milliseconds{5000}));
+  auto r = out.get();
+  CHECK(r.status == 0);  // the stream ended with END_STREAM, not a reset or a cut
+  CHECK(r.out.starts_with("data: tick 1\n\n"));
 }

@@ -46,7 +46,9 @@ ws_session::ws_session(caf::event_based_actor* self, std::unique_ptr<websocket_h
       close_timeout_(o.close_timeout),
       max_send_queue_(o.max_send_queue),
       queue_close_code_(o.send_queue_close_code),
-      deadlines_(deadlines::of(node::of(self->system()))) {
+      deadlines_(deadlines::of(node::of(self->system()))),
+      counters_(ws_counters_of(node::of(self->system()))) {
+  ++counters_->opened;
   if (deflate) {
     // The inflater's window lives in the decoder: it stays for the session's life.
     dec_ = std::make_unique<ws::decoder>(
@@ -54,6 +56,11 @@ ws_session::ws_session(caf::event_based_actor* self, std::unique_ptr<websocket_h
     enc_ = std::make_unique<ws::encoder>(ws::role::server, *deflate, o.deflate_opts);
   }
   ws_session_access::bind(*handler_, self);
+}
+
+ws_session::~ws_session() {
+  if (!close_counted_) counters_->count_close(1006);  // ended without a close frame
+  ++counters_->ended;
 }
 
 void ws_session::start() {
@@ -341,6 +348,10 @@ void ws_session::on_remote_close(uint16_t code, std::string_view payload) {
     else
       reason_ = {reason::kind::remote_close, code, std::string{payload}};
     // Echo the close (RFC 6455 §5.5.1), then close the TCP connection once it is written.
+    if (!close_counted_) {
+      close_counted_ = true;
+      counters_->count_close(code);
+    }
     push_control(ws::opcode::close, code == ws::close_code::no_status
                                         ? std::string{}
                                         : ws::close_payload(code, payload));

@@ -21,6 +21,7 @@
 #include "rodeo/output_queue.hpp"
 #include "rodeo/websocket.hpp"
 #include "rodeo/ws_frame.hpp"
+#include "ws_metrics.hpp"
 
 namespace rodeo::detail {
 
@@ -33,7 +34,7 @@ class ws_session {
              const ws::options& o, std::optional<ws::deflate_params> deflate,
              std::shared_ptr<const rodeo::request> req);
 
-  virtual ~ws_session() = default;
+  virtual ~ws_session();
   ws_session(const ws_session&) = delete;
   ws_session& operator=(const ws_session&) = delete;
 
@@ -164,6 +165,10 @@ class ws_session {
   void push_control(ws::opcode op, std::string_view payload);
 
   void push_close(uint16_t code, std::string_view why) {
+    if (!close_counted_) {
+      close_counted_ = true;
+      counters_->count_close(code);
+    }
     push_control(ws::opcode::close, ws::close_payload(code, why));
   }
 
@@ -207,6 +212,8 @@ class ws_session {
   size_t max_send_queue_;
   uint16_t queue_close_code_;
   std::shared_ptr<deadlines> deadlines_;
+  std::shared_ptr<ws_counters> counters_;  // the node's rodeo_websocket_* counts
+  bool close_counted_ = false;
   bool active_ = true;
   bool deflate_on_ = true;
   bool shrink_due_ = false;

@@ -65,7 +65,7 @@ try:
         print("".join(lines))
         sys.exit("rodeo-demo did not print its two ports")
     # Keep draining its output (crash reports, logs) so it never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    threading.Thread(target=lambda: [lines.append(x) for x in proc.stdout], daemon=True).start()
     base = f"http://127.0.0.1:{ports['http']}"
     tls = f"https://127.0.0.1:{ports['https']}"
 
@@ -217,6 +217,19 @@ try:
           (200, "text/html", True))
     check("no route", curl(base + "/no/such/route")[0], 404)
     check("demo still running", proc.poll(), None)
+
+    # SIGTERM drains (--drain-timeout): an open SSE stream ends cleanly (curl exits 0, not 18
+    # for a cut transfer), then the demo stops
+    sse = subprocess.Popen(["curl", "-s", "-N", "--max-time", "15", base + "/events"],
+                           stdout=subprocess.PIPE)
+    check("events before the drain", sse.stdout.read(len(b"data: tick 1\n\n")),
+          b"data: tick 1\n\n")
+    proc.terminate()
+    sse.communicate(timeout=20)
+    check("events ended cleanly by the drain", sse.returncode, 0)
+    proc.wait(timeout=20)
+    time.sleep(0.2)  # the reader thread takes the last lines
+    check("demo said it drained", "rodeo-demo: drained\n" in lines, True)
 finally:
     proc.terminate()
     try:

@@ -23,6 +23,10 @@ void collect(ws_counters& c, prometheus::exposition& e) {
   e.family("rodeo_websocket_sessions_total", "WebSocket sessions opened (after the 101).",
            metric_type::counter);
   e.sample("rodeo_websocket_sessions_total", {}, static_cast<double>(opened));
+  e.family("rodeo_websocket_send_queue_overflows_total",
+           "Sessions closed because their send queue passed max_send_queue.", metric_type::counter);
+  e.sample("rodeo_websocket_send_queue_overflows_total", {},
+           static_cast<double>(c.send_queue_overflows.load()));
   e.family("rodeo_websocket_closes_total",
            "Sessions by the close code the server sent (1006: ended without a close frame).",
            metric_type::counter);

@@ -15,6 +15,7 @@ namespace rodeo::detail {
 struct ws_counters {
   std::atomic<uint64_t> opened{0};
   std::atomic<uint64_t> ended{0};
+  std::atomic<uint64_t> send_queue_overflows{0};
   std::mutex mutex;
   std::map<uint16_t, uint64_t> closes;  // guarded; 1006: ended without a close frame
 

@@ -326,6 +326,7 @@ void ws_session::push_control(ws::opcode op, std::string_view payload) {
 bool ws_session::overflowing() {
   if (out_.bytes() <= max_send_queue_) return false;
   out_.drop_unstarted();
+  ++counters_->send_queue_overflows;
   log::debug("WebSocket session: send queue over ", max_send_queue_, " bytes, closing");
   local_close(queue_close_code_, "send queue full", {reason::kind::error, 0, "send_queue_full"});
   return true;

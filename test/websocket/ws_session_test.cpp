@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "prom.hpp"
 #include "rodeo/ws_deflate.hpp"
 #include "ws_session_support.hpp"
 
@@ -589,6 +590,12 @@ TEST_CASE("session: frames beyond max_send_queue close the session with 1008") {
   CHECK(texts == 0);  // the frames that were waiting were dropped
   c->send_close(ws::close_code::policy_violation);
   CHECK(f.terminated() == "terminate:{error,send_queue_full}");
+  auto text = rodeo::prometheus::registry::of(f.srv.node)->scrape();
+  auto p = rodeo_test::prom_parse(text);
+  INFO(text << p.out);
+  REQUIRE(p.status == 0);
+  CHECK(rodeo_test::has_line(p.out, "sample rodeo_websocket_send_queue_overflows_total  1"));
+  CHECK(rodeo_test::has_line(p.out, "sample rodeo_websocket_closes_total code=1008 1"));
 }
 
 TEST_CASE("session: the send queue close code is configurable (1013 try again later)") {

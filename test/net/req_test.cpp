@@ -374,3 +374,60 @@ TEST_CASE("Req: read_body length and period: enough bytes, or what arrived when 
     CHECK(r->body == "read once");
   }
 }
+
+TEST_CASE("Req over HTTP/2 (curl --http2-prior-knowledge): uri, cookies, push, read_body auto") {
+  server srv;
+  srv.start(
+      {{"_",
+        {{"/p",
+          [](rodeo::req& req) {
+            req.reply(200, {},
+                      req.version() + " " + req.uri() + " " +
+                          req.uri({.scheme = rodeo::undefined, .qs = rodeo::undefined}) + " " +
+                          req.uri({.host = rodeo::undefined}));
+          }},
+         {"/cookies",
+          [](rodeo::req& req) {
+            req.filter_cookies({"good", "other"});
+            std::string out;
+            for (auto& [n, v] : req.parse_cookies()) out += n + "=" + v + ";";
+            req.set_resp_cookie("sid", "abc", {.max_age = 60, .path = "/", .http_only = true});
+            req.set_resp_cookie("lax", "v", {.same_site = rodeo::cookie::same_site::lax});
+            req.push("/style.css");  // no push: nothing but the response below
+            req.reply(200, {}, out);
+          }},
+         {"/auto", [](rodeo::req& req) {
+            auto total = std::make_shared<size_t>(0);
+            auto step = std::make_shared<std::function<void(rodeo::req&)>>();
+            *step = [=](rodeo::req& r) {
+              r.read_body({.auto_ = true}, [=](rodeo::req& r2, std::string d, rodeo::is_fin f) {
+                *total += d.size();
+                if (f == rodeo::fin) {
+                  r2.reply(200, {}, std::to_string(*total));
+                  *step = nullptr;
+                } else {
+                  (*step)(r2);
+                }
+              });
+            };
+            (*step)(req);
+          }}}}});
+  auto port = std::to_string(srv.port);
+  auto h2 = [&](const std::string& args, const std::string& path) {
+    return curl(srv.port, "--http2-prior-knowledge " + args, path).out;
+  };
+  CHECK(h2("", "/p?edit=1") ==
+        "HTTP/2 http://127.0.0.1:" + port + "/p?edit=1 //127.0.0.1:" + port + "/p /p?edit=1");
+  // Two cookie fields: HTTP/2 joins them (RFC 9113 8.2.3) before filtering.
+  auto out = h2("-i -H 'cookie: good=1; b,ad=x' -H 'cookie: other=2'", "/cookies");
+  CHECK(out.find("set-cookie: sid=abc; HttpOnly; Expires=") != std::string::npos);
+  CHECK(out.find("; Max-Age=60; Path=/\r\n") != std::string::npos);
+  CHECK(out.find("set-cookie: lax=v; SameSite=Lax\r\n") != std::string::npos);
+  CHECK(out.ends_with("\r\n\r\ngood=1;other=2;"));
+  // 3 MB: 45 times HTTP/2's initial window, so it arrives only as auto reads reopen it.
+  auto r =
+      run("head -c 3000000 /dev/zero | curl -s --max-time 20 --http2-prior-knowledge "
+          "--data-binary @- http://127.0.0.1:" +
+          port + "/auto");
+  CHECK(r.out == "3000000");
+}

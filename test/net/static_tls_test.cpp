@@ -1,7 +1,7 @@
 // Static files over TLS (start_tls), where sendfile cannot be used: the transport's bounded
 // chunked reads with backpressure, checked with curl -k: a file far larger than the socket
 // buffers (whole, and read slowly), byte ranges, HEAD, a conditional GET, a client leaving
-// mid-file.
+// mid-file; each over HTTP/1.1 and HTTP/2 (ALPN h2).
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -77,34 +77,39 @@ TEST_CASE("static over TLS: a file larger than the socket buffers, whole and rea
 
 TEST_CASE("static over TLS: ranges, multipart/byteranges, HEAD and a conditional GET") {
   tls_static s;
-  CHECK(s.curl("-r 3-5", "/static/digits.txt").out == "345");
-  auto far = s.curl("-r 5000000-5000009", "/static/big.bin");
-  CHECK(far.out == pattern(big_size).substr(5000000, 10));
-  auto tail = s.curl("-r -70000", "/static/big.bin");  // more than one 64 KiB read
-  CHECK(tail.out == pattern(big_size).substr(big_size - 70000));
-  auto multi = s.curl("-i -r 0-0,-1", "/static/digits.txt").out;
-  CHECK(multi.find("206") != std::string::npos);
-  CHECK(multi.find("multipart/byteranges; boundary=") != std::string::npos);
-  CHECK(multi.find("content-range: bytes 0-0/10\r\n\r\n0\r\n") != std::string::npos);
-  CHECK(multi.find("content-range: bytes 9-9/10\r\n\r\n9\r\n") != std::string::npos);
-  auto head = s.curl("-I", "/static/big.bin").out;
-  CHECK(head.starts_with("HTTP/2 200"));  // ALPN h2
-  CHECK(head.find("content-length: " + std::to_string(big_size) + "\r\n") != std::string::npos);
-  CHECK(head.find("accept-ranges: bytes") != std::string::npos);
-  auto etag_at = head.find("etag: ");
-  REQUIRE(etag_at != std::string::npos);
-  auto etag = head.substr(etag_at + 6, head.find("\r\n", etag_at) - etag_at - 6);
-  auto cond =
-      s.curl("-o /dev/null -w '%{http_code}' -H 'if-none-match: " + etag + "'", "/static/big.bin");
-  CHECK(cond.out == "304");
-  CHECK(s.curl("-o /dev/null -w '%{http_code}' -r 99999999-", "/static/big.bin").out == "416");
+  for (std::string v : {"--http2 ", "--http1.1 "}) {
+    INFO(v);
+    CHECK(s.curl(v + "-r 3-5", "/static/digits.txt").out == "345");
+    auto far = s.curl(v + "-r 5000000-5000009", "/static/big.bin");
+    CHECK(far.out == pattern(big_size).substr(5000000, 10));
+    auto tail = s.curl(v + "-r -70000", "/static/big.bin");  // more than one 64 KiB read
+    CHECK(tail.out == pattern(big_size).substr(big_size - 70000));
+    auto multi = s.curl(v + "-i -r 0-0,-1", "/static/digits.txt").out;
+    CHECK(multi.find(" 206") != std::string::npos);
+    CHECK(multi.find("multipart/byteranges; boundary=") != std::string::npos);
+    CHECK(multi.find("content-range: bytes 0-0/10\r\n\r\n0\r\n") != std::string::npos);
+    CHECK(multi.find("content-range: bytes 9-9/10\r\n\r\n9\r\n") != std::string::npos);
+    auto head = s.curl(v + "-I", "/static/big.bin").out;
+    CHECK(head.starts_with(v == "--http2 " ? "HTTP/2 200" : "HTTP/1.1 200"));
+    CHECK(head.find("content-length: " + std::to_string(big_size) + "\r\n") != std::string::npos);
+    CHECK(head.find("accept-ranges: bytes") != std::string::npos);
+    auto etag_at = head.find("etag: ");
+    REQUIRE(etag_at != std::string::npos);
+    auto etag = head.substr(etag_at + 6, head.find("\r\n", etag_at) - etag_at - 6);
+    auto cond = s.curl(v + "-o /dev/null -w '%{http_code}' -H 'if-none-match: " + etag + "'",
+                       "/static/big.bin");
+    CHECK(cond.out == "304");
+    CHECK(s.curl(v + "-o /dev/null -w '%{http_code}' -r 99999999-", "/static/big.bin").out ==
+          "416");
+  }
 }
 
 TEST_CASE("static over TLS: a client leaving mid-file does not disturb the server") {
   tls_static s;
   for (int i = 0; i < 3; ++i) {
     // 100 KB/s for 1 s: curl gives up a small part into the 8 MiB file.
-    auto cut = run("curl -sk --limit-rate 100K --max-time 1 -o /dev/null -w '%{size_download}' " +
+    auto cut = run(std::string{"curl -sk "} + (i % 2 ? "--http1.1" : "--http2") +
+                   " --limit-rate 100K --max-time 1 -o /dev/null -w '%{size_download}' " +
                    s.url("/static/big.bin"));
     CHECK(std::stoul(cut.out.empty() ? "0" : cut.out) < big_size);
   }

@@ -7,7 +7,7 @@ packages=(build-essential cmake ninja-build pkg-config libcaf-dev node-llhttp li
   nghttp2-client
   openssl nodejs chromium)
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(wrk valgrind gnuplot-nox procps)
+  packages+=(wrk valgrind gnuplot-nox procps h2o nginx-light)
 fi
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-14-dev)

@@ -13,8 +13,10 @@
 
 #include <caf/io/middleman.hpp>
 
+#include "rodeo/deadline.hpp"
 #include "rodeo/log.hpp"
 #include "rodeo/malloc_policy.hpp"
+#include "rodeo/process.hpp"
 #include "rodeo/scheduler.hpp"
 
 namespace rodeo {
@@ -93,6 +95,11 @@ void node::start() {
 
 node::~node() {
   stop();
+  {
+    std::lock_guard<std::mutex> guard{flusher_mutex_};
+    if (flusher_) caf::anon_send_exit(flusher_, caf::exit_reason::user_shutdown);
+    flusher_ = nullptr;
+  }
   // The registry and the groups hold strong handles: an idle registered actor would otherwise
   // keep the actor system waiting for it forever.
   registry_.clear();
@@ -134,6 +141,31 @@ int node::run() {
 
 void node::request_stop() {
   sem_post(&stop_->sem);
+}
+
+void node::crash_report(std::string_view kind, std::string_view text) {
+  auto write = [](std::string_view line) {
+    log::error(line);
+  };
+  auto due = crash_reports_.report(kind, text, report_limiter::clock::now(), write);
+  if (!due) return;
+  {
+    std::lock_guard<std::mutex> guard{hooks_mutex_};
+    if (stopped_) return;  // ~node flushes what is left
+  }
+  caf::weak_actor_ptr flusher;
+  {
+    std::lock_guard<std::mutex> guard{flusher_mutex_};
+    if (!flusher_)
+      flusher_ =
+          spawn<caf::hidden>(*system_, [this, write](caf::event_based_actor*) -> caf::behavior {
+            return {[this, write](deadline_atom, int64_t) {
+              crash_reports_.expire(report_limiter::clock::now(), write);
+            }};
+          });
+    flusher = caf::actor_cast<caf::weak_actor_ptr>(flusher_);
+  }
+  deadlines::of(*this)->schedule(*due, std::move(flusher));
 }
 
 void node::stop() {

@@ -59,8 +59,7 @@ class crash_reporter final : public caf::attachable {
     // Identical failures differ only in the actor id: that is left out of the kind.
     auto name = registered_name(sys_, id_);
     auto kind = "CRASH REPORT " + (name.empty() ? "" : "(" + name + ") ") + "exited: " + why;
-    n->crash_reports().report(kind, text, report_limiter::clock::now(),
-                              [](std::string_view line) { log::error(line); });
+    n->crash_report(kind, text);
   }
 
  private:

@@ -41,32 +41,40 @@ void report_limiter::sweep(clock::time_point now, const write_fn& write) {
   next_sweep_ = now + options_.window / 10;
 }
 
-void report_limiter::report(std::string_view kind, std::string_view text, clock::time_point now,
-                            const write_fn& write) {
+std::optional<report_limiter::clock::time_point> report_limiter::report(std::string_view kind,
+                                                                        std::string_view text,
+                                                                        clock::time_point now,
+                                                                        const write_fn& write) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (options_.window.count() <= 0) {
     write(text);
-    return;
+    return std::nullopt;
   }
   if (now >= next_sweep_) sweep(now, write);
+  auto count = [this](window& w) -> std::optional<clock::time_point> {
+    if (w.suppressed++ == 0) return w.start + options_.window;
+    return std::nullopt;
+  };
   std::string key{kind};
   if (auto it = kinds_.find(key); it != kinds_.end()) {
-    if (now - it->second.start < options_.window) {
-      ++it->second.suppressed;
-      return;
-    }
+    if (now - it->second.start < options_.window) return count(it->second);
     summarise(it->first, it->second, now, write);
     it->second = {now, 0};
     write(text);
-    return;
+    return std::nullopt;
   }
   if (kinds_.size() >= options_.max_kinds) {
     if (others_.suppressed == 0) others_.start = now;
-    ++others_.suppressed;
-    return;
+    return count(others_);
   }
   kinds_.emplace(std::move(key), window{now, 0});
   write(text);
+  return std::nullopt;
+}
+
+void report_limiter::expire(clock::time_point now, const write_fn& write) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  sweep(now, write);
 }
 
 void report_limiter::flush(const write_fn& write) {

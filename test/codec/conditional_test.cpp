@@ -59,7 +59,7 @@ TEST_CASE("If-Unmodified-Since, and only without If-Match") {
         outcome::proceed);
 }
 
-TEST_CASE("If-None-Match: weak comparison; 304 for GET/HEAD, 412 otherwise") {
+TEST_CASE("If-None-Match: weak comparison, 304 for GET/HEAD, 412 otherwise") {
   CHECK(eval({{"if-none-match", "\"v1\""}}) == outcome::not_modified);
   CHECK(eval({{"if-none-match", "W/\"v1\""}}, "HEAD") == outcome::not_modified);
   CHECK(eval({{"if-none-match", "\"v2\""}}) == outcome::proceed);

@@ -46,7 +46,7 @@ TEST_CASE("constraints: a function without a reverse direction reverses to the v
   CHECK(*c.reverse("same") == value{"same"});
 }
 
-TEST_CASE("constraints: bindings keep insertion order; at() throws for a missing name") {
+TEST_CASE("constraints: bindings keep insertion order, at() throws for a missing name") {
   rodeo::bindings b;
   b.set("b", "1");
   b.set("a", "2");

@@ -65,7 +65,7 @@ TEST_CASE("chunked: every line must end in exactly CRLF") {
   }
 }
 
-TEST_CASE("chunked: sizes are hex fitting 63 bits; junk and empty sizes are refused") {
+TEST_CASE("chunked: sizes are hex fitting 63 bits, junk and empty sizes are refused") {
   CHECK(decode("7fffffffffffffff\r\nab").r == result::more);
   CHECK(decode("8000000000000000\r\n").r == result::error);
   CHECK(decode("ffffffffffffffffff\r\n").r == result::error);

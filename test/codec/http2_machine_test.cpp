@@ -40,7 +40,7 @@ rodeo::http2_options small_rates() {
 
 }  // namespace
 
-TEST_CASE("a GET becomes a request; the response comes back with a body and trailers") {
+TEST_CASE("a GET becomes a request, the response comes back with a body and trailers") {
   recorder app;
   rodeo::http2_machine m({}, app);
   client c;
@@ -88,7 +88,7 @@ TEST_CASE("a GET becomes a request; the response comes back with a body and trai
   CHECK(m.settings_acked());
 }
 
-TEST_CASE("a request body and its trailers reach the application; 1xx goes before the response") {
+TEST_CASE("a request body and its trailers reach the application, 1xx goes before the response") {
   recorder app;
   rodeo::http2_machine m({}, app);
   client c;
@@ -228,7 +228,7 @@ TEST_CASE("a peer's RST_STREAM closes the stream with its code") {
   c.pump(m);
 }
 
-TEST_CASE(":authority and host must agree; limits give 400 and 431 on that stream only") {
+TEST_CASE(":authority and host must agree, limits give 400 and 431 on that stream only") {
   recorder app;
   rodeo::http2_options o;
   o.max_headers = 5;

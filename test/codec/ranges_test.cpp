@@ -22,7 +22,7 @@ TEST_CASE("byte ranges: first-last, open, suffix, clamping") {
   CHECK(resolve("bytes=0-1, 4-5", 10) == std::vector<part>{{0, 1, 10}, {4, 5, 10}});
 }
 
-TEST_CASE("unsatisfiable ranges are dropped; none left is a 416") {
+TEST_CASE("unsatisfiable ranges are dropped, none left is a 416") {
   CHECK(resolve("bytes=10-", 10).empty());
   CHECK(resolve("bytes=-0", 10).empty());
   CHECK(resolve("bytes=0-", 0).empty());

@@ -77,7 +77,7 @@ TEST_CASE("access_log_h: a Combined Log Format line per request") {
   CHECK(line.find("secret") == std::string::npos);
 }
 
-TEST_CASE("access_log_h: Common Log Format; no body is '-'; early errors are logged") {
+TEST_CASE("access_log_h: Common Log Format, no body is '-', early errors are logged") {
   lines l;
   server srv;
   start(srv, {.format = rodeo::access_log::format::common, .sink = l.sink()});

@@ -332,7 +332,7 @@ TEST_CASE("Req: method, path, qs, bindings, path_info, headers, peer") {
             std::to_string(srv.port) + "/users/42/a/b?x=1");
 }
 
-TEST_CASE("Req: match_qs applies constraints and defaults; a failure is 400") {
+TEST_CASE("Req: match_qs applies constraints and defaults, a failure is 400") {
   server srv;
   srv.start({{"_", {{"/qs", [](rodeo::req& req) {
                        auto v = req.match_qs(
@@ -414,7 +414,7 @@ TEST_CASE("Req: inform sends a 1xx response before the final one") {
   CHECK(r->body == "done");
 }
 
-TEST_CASE("Req: read_urlencoded_body parses a form; a body over the length is 413") {
+TEST_CASE("Req: read_urlencoded_body parses a form, a body over the length is 413") {
   server srv;
   srv.start({{"_", {{"/form", [](rodeo::req& req) {
                        req.read_urlencoded_body({.length = 100, .period = 5000ms, .timeout = {}},

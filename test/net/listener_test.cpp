@@ -124,7 +124,7 @@ TEST_CASE("stop_listener closes its connections and frees the port") {
 }
 
 TEST_CASE(
-    "suspend_listener stops accepting, existing connections go on; resume_listener accepts again") {
+    "suspend_listener stops accepting, existing connections go on, resume_listener accepts again") {
   server srv;
   srv.start(hello_routes());
   client c{srv.port};

@@ -129,7 +129,7 @@ TEST_CASE("metrics_h: one record per request with times, status, lengths, procs 
   CHECK(r->informational.empty());
 }
 
-TEST_CASE("metrics_h: request body length and times; keep-alive streams get their own record") {
+TEST_CASE("metrics_h: request body length and times, keep-alive streams get their own record") {
   sink s;
   server srv;
   srv.start(routes(), [&](rodeo::protocol_options& p) {

@@ -88,7 +88,7 @@ TEST_CASE("output_queue: a partial write at any offset resumes exactly where it 
   }
 }
 
-TEST_CASE("output_queue: would_block keeps the rest; error is reported") {
+TEST_CASE("output_queue: would_block keeps the rest, error is reported") {
   rodeo::output_queue q;
   q.push(std::string{"0123456789"});
   scripted_transport t;

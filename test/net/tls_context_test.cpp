@@ -169,7 +169,7 @@ TEST_CASE("ALPN picks the server's first protocol the client offers, or none") {
   }
 }
 
-TEST_CASE("only TLS 1.2 and 1.3 are accepted; min_version and max_version narrow that") {
+TEST_CASE("only TLS 1.2 and 1.3 are accepted, min_version and max_version narrow that") {
   auto with_client = [](int min, int max) {
     return [min, max](SSL_CTX*, SSL* ssl) {
       SSL_set_min_proto_version(ssl, min);

@@ -66,7 +66,7 @@ std::string pattern(size_t n) {
 
 }  // namespace
 
-TEST_CASE("a read before any data wants to read; 1 MiB goes both ways through full buffers") {
+TEST_CASE("a read before any data wants to read, 1 MiB goes both ways through full buffers") {
   pair_conn c(self_signed_context());
   REQUIRE(c.handshake());
   CHECK(c.server->handshake_done());

@@ -128,7 +128,7 @@ TEST_CASE(
   CHECK(got(self, false, 5s));
 }
 
-TEST_CASE("transport: the peer's close is `closed`; a peer reset fails reads and writes") {
+TEST_CASE("transport: the peer's close is `closed`, a peer reset fails reads and writes") {
   rodeo::node n;
   caf::scoped_actor self{n.system()};
   SECTION("orderly close") {
@@ -162,7 +162,7 @@ TEST_CASE("transport: the peer's close is `closed`; a peer reset fails reads and
   }
 }
 
-TEST_CASE("transport: shutdown_write ends our side, reading goes on; close is idempotent") {
+TEST_CASE("transport: shutdown_write ends our side, reading goes on, close is idempotent") {
   rodeo::node n;
   auto r = rodeo::reactor::of(n);
   caf::scoped_actor self{n.system()};

@@ -162,3 +162,29 @@ TEST_CASE("with a zero window every crash report is written") {
   }
   CHECK(logs.errors({"CRASH REPORT", "{crash,\"boom\"}"}).size() == 3);
 }
+
+TEST_CASE("a window's count is logged when the window ends, with no report after it") {
+  log_capture logs;
+  rodeo::node n;
+  constexpr auto window = std::chrono::milliseconds{500};
+  n.crash_reports().set_options({.window = window});
+  caf::scoped_actor self{n.system()};
+  auto first = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    auto a = start(self, crasher);
+    self->send(a, crash_atom::value);
+    await_down(self, a);
+  }
+  REQUIRE(logs.errors({"CRASH REPORT"}).size() == 1);
+  auto summarised = [&] {
+    return logs.errors({"9 more identical reports in the last", "{crash,\"boom\"}"}).size() == 1;
+  };
+  CHECK(eventually(summarised));
+  CHECK(std::chrono::steady_clock::now() - first >= window);  // not before the window ended
+  CHECK(n.crash_reports().suppressed() == 0);
+  // The next crash of that kind opens a new window: written whole again.
+  auto a = start(self, crasher);
+  self->send(a, crash_atom::value);
+  await_down(self, a);
+  CHECK(logs.errors({"CRASH REPORT", "{crash,\"boom\"}"}).size() == 3);  // 2 reports + 1 summary
+}

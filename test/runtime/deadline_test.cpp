@@ -41,7 +41,7 @@ TEST_CASE("deadlines: each arrives once, in time order, not before it is due") {
   CHECK(d->size() == 0);
 }
 
-TEST_CASE("deadlines: a cancelled deadline never arrives; cancel reports whether it was pending") {
+TEST_CASE("deadlines: a cancelled deadline never arrives, cancel reports whether it was pending") {
   rodeo::node n;
   caf::scoped_actor self{n.system()};
   auto d = rodeo::deadlines::of(n);

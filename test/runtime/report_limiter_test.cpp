@@ -65,7 +65,7 @@ TEST_CASE("report limiter: kinds beyond max_kinds are counted together") {
   CHECK(f.lines[2].starts_with("3 more reports of other kinds in the last"));
 }
 
-TEST_CASE("report limiter: flush summarises every counting window once; zero window writes all") {
+TEST_CASE("report limiter: flush summarises every counting window once, a zero window writes all") {
   fixture f{{.window = 10s}};
   f.report("a", 0ms);
   f.report("a", 1ms);
@@ -76,4 +76,25 @@ TEST_CASE("report limiter: flush summarises every counting window once; zero win
   fixture all{{.window = 0ms}};
   for (int i = 0; i < 3; ++i) all.report("a", 0ms);
   CHECK(all.lines.size() == 3);
+}
+
+TEST_CASE(
+    "report limiter: the first count of a window says when its summary is due, expire writes it") {
+  rodeo::report_limiter lim{{.window = 10s}};
+  std::vector<std::string> out;
+  auto write = [&](std::string_view line) {
+    out.emplace_back(line);
+  };
+  auto t0 = rodeo::report_limiter::clock::now();
+  CHECK_FALSE(lim.report("k", "first", t0, write));  // written whole
+  auto due = lim.report("k", "second", t0 + 1s, write);
+  REQUIRE(due);
+  CHECK(*due == t0 + 10s);
+  CHECK_FALSE(lim.report("k", "third", t0 + 2s, write));  // the timer is armed already
+  lim.expire(t0 + 9s, write);
+  CHECK(out.size() == 1);
+  lim.expire(*due, write);
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].find("2 more identical reports") != std::string::npos);
+  CHECK(lim.suppressed() == 0);
 }

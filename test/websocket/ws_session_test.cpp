@@ -212,7 +212,7 @@ TEST_CASE("session: text and binary messages reach websocket_handle and are echo
 }
 
 TEST_CASE(
-    "session: a fragmented message is delivered whole; a ping between fragments is "
+    "session: a fragmented message is delivered whole, a ping between fragments is "
     "answered first") {
   fixture f;
   f.start();
@@ -255,7 +255,7 @@ TEST_CASE("session: messages of exactly max_frame_size (1 MiB by default) are ac
   CHECK(fr.data.size() == big.size());
 }
 
-TEST_CASE("session: active(false) stops reading until active(true); messages still arrive") {
+TEST_CASE("session: active(false) stops reading until active(true), messages still arrive") {
   fixture f;
   f.start();
   auto c = f.connect();

@@ -12,7 +12,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <vector>
+
+#include <caf/actor.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -56,6 +59,9 @@ class node {
   rodeo::registry& registry() noexcept { return registry_; }
   /// Rate-limits this node's crash reports (identical ones: the first whole, then a count).
   report_limiter& crash_reports() noexcept { return crash_reports_; }
+  /// Logs a crash report through crash_reports(). A window's count is logged when the window
+  /// ends, also when no report follows (a timer on the node's deadline service), until stop().
+  void crash_report(std::string_view kind, std::string_view text);
   process_groups& groups() noexcept { return groups_; }
 
   /// Registers `fn` to run when the node stops; hooks run in reverse order of registration (the
@@ -88,6 +94,9 @@ class node {
   std::mutex hooks_mutex_;
   std::vector<std::function<void()>> stop_hooks_;
   bool stopped_ = false;
+  // Receives the deadlines at which crash-report windows end; spawned on the first count.
+  std::mutex flusher_mutex_;
+  caf::actor flusher_;
   std::unique_ptr<stopper> stop_;
 };
 

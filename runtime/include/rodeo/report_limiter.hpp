@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,9 +37,13 @@ class report_limiter {
   void set_options(options o);
 
   /// Writes `text` when it is the first report of `kind` in its window, else counts it; first
-  /// writes the summaries of windows that have ended.
-  void report(std::string_view kind, std::string_view text, clock::time_point now,
-              const write_fn& write);
+  /// writes the summaries of windows that have ended. Returns when a summary becomes due if this
+  /// report was the first one counted in its window (the caller arranges an expire() then, so the
+  /// count is written even if no report follows), nullopt otherwise.
+  std::optional<clock::time_point> report(std::string_view kind, std::string_view text,
+                                          clock::time_point now, const write_fn& write);
+  /// Writes the summaries of the windows that have ended by `now` and forgets them.
+  void expire(clock::time_point now, const write_fn& write);
   /// Writes the summaries of every window still counting (at shutdown) and forgets them.
   void flush(const write_fn& write);
 

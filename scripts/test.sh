@@ -3,6 +3,7 @@
 #   scripts/test.sh              Release build, all suites
 #   scripts/test.sh --sanitize   ASan+UBSan build; runs the codec, runtime, supervision, net and
 #                                websocket suites, or the suites named after it: --sanitize net
+#                                (RODEO_SANITIZE_EXCLUDE=<regex> skips the CTest tests it matches)
 #   scripts/test.sh --tsan       ThreadSanitizer build (build/tsan); runs the runtime, supervision and
 #                                net suites, or the suites named after it. Debian's libcaf is not
 #                                instrumented: scripts/tsan.supp lists what that alone reports.
@@ -21,10 +22,7 @@ run_sanitized() {
 case "${1:-}" in
   --sanitize)
     shift
-    [ $# -gt 0 ] || set -- codec runtime supervision
-    # Known failures under ASan+UBSan, open in issue 11: the scheduler tests spawn argument-less
-    # function actors (CAF 0.17's null dereference, DESIGN.md §6), mallopt is ASan's, not glibc's.
-    export RODEO_SANITIZE_EXCLUDE=${RODEO_SANITIZE_EXCLUDE-"^runtime:(scheduler:|deadlines: an entry|malloc policy: a zero)"}
+    [ $# -gt 0 ] || set -- codec runtime supervision net websocket
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     run_sanitized asan build/asan "$@"

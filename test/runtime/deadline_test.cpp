@@ -64,7 +64,7 @@ TEST_CASE("deadlines: an entry does not keep its actor alive, and a dead actor's
   auto d = rodeo::deadlines::of(n);
   caf::actor_addr watched;
   {
-    auto a = n.system().spawn([](caf::event_based_actor*) -> caf::behavior {
+    auto a = rodeo::spawn(n.system(), [](caf::event_based_actor*) -> caf::behavior {
       return {[](rodeo::deadline_atom, int64_t) {
         throw std::logic_error("must not arrive");
       }};

@@ -1,6 +1,8 @@
 // Rodeo's scheduler under stress: no lost, duplicated or reordered messages, fan-out/fan-in,
 // blocking actors, spawn loops, timers, shutdown under load, every CAF feature rodeo uses, and the
 // two regression probes that found the prototype's bugs (fairness, parallelism of two pairs).
+// Actors are spawned with rodeo::spawn, whose token argument keeps CAF 0.17 from dereferencing a
+// null argument tuple (a function actor spawned without arguments; UBSan aborts on it).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -78,7 +80,8 @@ TEST_CASE(
   auto errors = std::make_shared<std::atomic<int>>(0);
   std::vector<caf::actor> sink_actors;
   for (int s = 0; s < sinks; ++s)
-    sink_actors.push_back(n->system().spawn(
+    sink_actors.push_back(rodeo::spawn(
+        n->system(),
         [errors, report = caf::actor{self}](caf::event_based_actor* me, int expected) {
           auto last = std::make_shared<std::unordered_map<int, int>>();
           auto count = std::make_shared<int>(0);
@@ -94,7 +97,7 @@ TEST_CASE(
         },
         senders / sinks * per_sender));
   for (int i = 0; i < senders; ++i)
-    n->system().spawn([sink = sink_actors[i % sinks], i](caf::event_based_actor* me) {
+    rodeo::spawn(n->system(), [sink = sink_actors[i % sinks], i](caf::event_based_actor* me) {
       for (int seq = 0; seq < per_sender; ++seq) me->send(sink, seq_atom::value, i, seq);
     });
   int finished = 0;
@@ -108,9 +111,9 @@ TEST_CASE("scheduler: fan-out to two thousand actors and fan-in of every reply, 
   auto n = make_node(2);
   constexpr int width = 2000;
   std::vector<caf::actor> workers;
-  for (int i = 0; i < width; ++i) workers.push_back(n->system().spawn(echo));
+  for (int i = 0; i < width; ++i) workers.push_back(rodeo::spawn(n->system(), echo));
   caf::scoped_actor self{n->system()};
-  auto leader = n->system().spawn([workers](caf::event_based_actor* me) -> caf::behavior {
+  auto leader = rodeo::spawn(n->system(), [workers](caf::event_based_actor* me) -> caf::behavior {
     return {[=](go_atom) -> caf::result<int> {
       auto rp = me->make_response_promise<int>();
       auto sum = std::make_shared<int>(0);
@@ -139,7 +142,7 @@ TEST_CASE("scheduler: an actor blocking its worker does not stop the others") {
   std::condition_variable cv;
   bool release = false;
   std::atomic<bool> blocking{false};
-  auto blocker = n->system().spawn([&](caf::event_based_actor*) -> caf::behavior {
+  auto blocker = rodeo::spawn(n->system(), [&](caf::event_based_actor*) -> caf::behavior {
     return {[&](go_atom) {
       blocking = true;
       std::unique_lock<std::mutex> guard{m};
@@ -152,7 +155,7 @@ TEST_CASE("scheduler: an actor blocking its worker does not stop the others") {
   while (!blocking && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   REQUIRE(blocking);
   // One worker is held; a thousand request round trips still complete on the other.
-  auto target = n->system().spawn(echo);
+  auto target = rodeo::spawn(n->system(), echo);
   int answered = 0;
   for (int i = 0; i < 1000; ++i)
     self->request(target, patience, ping_atom::value, i)
@@ -172,7 +175,7 @@ TEST_CASE("scheduler: an actor spawning twenty thousand children one after anoth
   auto n = make_node(2);
   constexpr int rounds = 20000;
   caf::scoped_actor self{n->system()};
-  auto parent = n->system().spawn([report = caf::actor{self}](caf::event_based_actor* me) {
+  auto parent = rodeo::spawn(n->system(), [report = caf::actor{self}](caf::event_based_actor* me) {
     auto child = [](caf::event_based_actor* c) -> caf::behavior {
       return {[c](int x) {
         c->quit();
@@ -186,7 +189,7 @@ TEST_CASE("scheduler: an actor spawning twenty thousand children one after anoth
         me->quit();
         return;
       }
-      me->request(me->spawn(child), caf::infinite, x).then([weak](int y) {
+      me->request(rodeo::spawn(me, child), caf::infinite, x).then([weak](int y) {
         if (auto s = weak.lock()) (*s)(y);
       });
     };
@@ -204,7 +207,7 @@ TEST_CASE("scheduler: delayed messages arrive in deadline order, cancelled timeo
   auto n = make_node(2);
   caf::scoped_actor self{n->system()};
   auto report = caf::actor{self};
-  n->system().spawn([report](caf::event_based_actor* me) -> caf::behavior {
+  rodeo::spawn(n->system(), [report](caf::event_based_actor* me) -> caf::behavior {
     for (int ms : {50, 10, 40, 20, 30})
       me->delayed_send(me, std::chrono::milliseconds{ms}, tick_atom::value, ms);
     return {[=](tick_atom, int ms) {
@@ -220,24 +223,25 @@ TEST_CASE("scheduler: delayed messages arrive in deadline order, cancelled timeo
 
   // A request answered in time: its timeout is cancelled. A receive timeout replaced before it is
   // due: never fires. A marker scheduled after both deadlines arrives first.
-  auto target = n->system().spawn(echo);
-  auto prober = n->system().spawn([report, target](caf::event_based_actor* me) -> caf::behavior {
-    me->request(target, std::chrono::milliseconds{60}, ping_atom::value, 7)
-        .then([=](int) { me->send(report, ready_atom::value); },
-              [=](caf::error&) { me->send(report, crash_atom::value); });
-    me->delayed_send(me, std::chrono::milliseconds{250}, mark_atom::value);
-    me->send(me, go_atom::value);
-    return {[=](go_atom) {
-              me->become([=](mark_atom) {
-                me->send(report, mark_atom::value);
-                me->quit();
-              });
-            },
-            caf::after(std::chrono::milliseconds{60}) >>
-                [=] {
-                  me->send(report, crash_atom::value);
-                }};
-  });
+  auto target = rodeo::spawn(n->system(), echo);
+  auto prober =
+      rodeo::spawn(n->system(), [report, target](caf::event_based_actor* me) -> caf::behavior {
+        me->request(target, std::chrono::milliseconds{60}, ping_atom::value, 7)
+            .then([=](int) { me->send(report, ready_atom::value); },
+                  [=](caf::error&) { me->send(report, crash_atom::value); });
+        me->delayed_send(me, std::chrono::milliseconds{250}, mark_atom::value);
+        me->send(me, go_atom::value);
+        return {[=](go_atom) {
+                  me->become([=](mark_atom) {
+                    me->send(report, mark_atom::value);
+                    me->quit();
+                  });
+                },
+                caf::after(std::chrono::milliseconds{60}) >>
+                    [=] {
+                      me->send(report, crash_atom::value);
+                    }};
+      });
   std::vector<caf::atom_value> seen;
   bool marked = false;
   self->receive_while([&] { return !marked; })(
@@ -260,13 +264,13 @@ TEST_CASE("scheduler: delayed messages arrive in deadline order, cancelled timeo
 TEST_CASE("scheduler: scoped_actor, request/then/await/receive, delegate, detached and monitors") {
   auto n = make_node(2);
   caf::scoped_actor self{n->system()};
-  auto target = n->system().spawn(echo);
-  auto relay = n->system().spawn([target](caf::event_based_actor* me) -> caf::behavior {
+  auto target = rodeo::spawn(n->system(), echo);
+  auto relay = rodeo::spawn(n->system(), [target](caf::event_based_actor* me) -> caf::behavior {
     return {[=](ping_atom p, int x) {
       return me->delegate(target, p, x);
     }};
   });
-  auto awaiter = n->system().spawn([target](caf::event_based_actor* me) -> caf::behavior {
+  auto awaiter = rodeo::spawn(n->system(), [target](caf::event_based_actor* me) -> caf::behavior {
     return {[=](go_atom) -> caf::result<int> {
       auto rp = me->make_response_promise<int>();
       me->request(target, patience, ping_atom::value, 1).await([=](int a) mutable {
@@ -277,8 +281,8 @@ TEST_CASE("scheduler: scoped_actor, request/then/await/receive, delegate, detach
       return rp;
     }};
   });
-  auto detached =
-      n->system().spawn<caf::detached>([target](caf::event_based_actor* me) -> caf::behavior {
+  auto detached = rodeo::spawn<caf::detached>(
+      n->system(), [target](caf::event_based_actor* me) -> caf::behavior {
         return {[=](ping_atom p, int x) {
           return me->delegate(target, p, x * 2);
         }};
@@ -294,7 +298,7 @@ TEST_CASE("scheduler: scoped_actor, request/then/await/receive, delegate, detach
   CHECK(via_await == 3);
   CHECK(via_detached == 42);
   // A request nobody answers times out through the clock.
-  auto silent = n->system().spawn([](caf::event_based_actor*) -> caf::behavior {
+  auto silent = rodeo::spawn(n->system(), [](caf::event_based_actor*) -> caf::behavior {
     return {[](ping_atom, int) -> caf::result<int> {
       return caf::delegated<int>{};
     }};
@@ -321,8 +325,8 @@ TEST_CASE("scheduler: a synchronous chain stays on one worker and wakes no other
   auto& c = coordinator_of(*n);
   caf::scoped_actor self{n->system()};
   auto before0 = resumes_of(c, 0), before1 = resumes_of(c, 1);
-  auto partner = n->system().spawn(pong);
-  n->system().spawn(ping, partner, 100000, caf::actor{self});
+  auto partner = rodeo::spawn(n->system(), pong);
+  rodeo::spawn(n->system(), ping, partner, 100000, caf::actor{self});
   self->receive([](done_atom) {},
                 caf::after(std::chrono::seconds{60}) >> [] { FAIL("ping-pong stalled"); });
   auto d0 = resumes_of(c, 0) - before0, d1 = resumes_of(c, 1) - before1;
@@ -336,7 +340,7 @@ TEST_CASE("scheduler: two independent ping-pong pairs use both workers (parallel
   caf::scoped_actor self{n->system()};
   auto before0 = resumes_of(c, 0), before1 = resumes_of(c, 1);
   for (int pair = 0; pair < 2; ++pair)
-    n->system().spawn(ping, n->system().spawn(pong), 200000, caf::actor{self});
+    rodeo::spawn(n->system(), ping, rodeo::spawn(n->system(), pong), 200000, caf::actor{self});
   int finished = 0;
   self->receive_for(finished, 2)(
       [](done_atom) {}, caf::after(std::chrono::seconds{60}) >> [] { FAIL("a pair stalled"); });
@@ -352,8 +356,8 @@ TEST_CASE("scheduler: requests are answered while a hot ping-pong pair runs (fai
     caf::scoped_actor self{n->system()};
     // The pair bounces until told to stop: with an unbounded run-next slot nothing queued behind
     // it on that worker would ever run.
-    auto hot = n->system().spawn([](caf::event_based_actor* me) -> caf::behavior {
-      auto partner = me->spawn(pong);
+    auto hot = rodeo::spawn(n->system(), [](caf::event_based_actor* me) -> caf::behavior {
+      auto partner = rodeo::spawn(me, pong);
       me->send(partner, 0);
       me->link_to(partner);
       return {[=](int x) { me->send(partner, x + 1); },
@@ -361,7 +365,7 @@ TEST_CASE("scheduler: requests are answered while a hot ping-pong pair runs (fai
                 me->quit();
               }};
     });
-    auto target = n->system().spawn(echo);
+    auto target = rodeo::spawn(n->system(), echo);
     auto worst = std::chrono::steady_clock::duration::zero();
     for (int i = 0; i < 8; ++i) {
       auto start = std::chrono::steady_clock::now();
@@ -386,20 +390,20 @@ TEST_CASE("scheduler: the node stops under load with actors alive and timers pen
   std::vector<caf::actor> keep;
   for (int i = 0; i < 50; ++i) {
     // Self-sending spinners, ping-pong pairs that never end, and actors with far timers.
-    keep.push_back(sys.spawn([](caf::event_based_actor* me) -> caf::behavior {
+    keep.push_back(rodeo::spawn(sys, [](caf::event_based_actor* me) -> caf::behavior {
       me->send(me, tick_atom::value);
       return {[=](tick_atom) {
         me->send(me, tick_atom::value);
       }};
     }));
-    auto partner = sys.spawn(pong);
-    keep.push_back(sys.spawn([partner](caf::event_based_actor* me) -> caf::behavior {
+    auto partner = rodeo::spawn(sys, pong);
+    keep.push_back(rodeo::spawn(sys, [partner](caf::event_based_actor* me) -> caf::behavior {
       me->send(partner, 0);
       return {[=](int x) {
         me->send(partner, x + 1);
       }};
     }));
-    keep.push_back(sys.spawn([](caf::event_based_actor* me) -> caf::behavior {
+    keep.push_back(rodeo::spawn(sys, [](caf::event_based_actor* me) -> caf::behavior {
       me->delayed_send(me, std::chrono::seconds{3600}, tick_atom::value);
       return {[](tick_atom) {}, caf::after(std::chrono::seconds{3600}) >>
                                     [] {
@@ -420,7 +424,7 @@ TEST_CASE("scheduler: the node stops cleanly after its actors finish") {
   {
     caf::scoped_actor self{n->system()};
     for (int i = 0; i < 20; ++i)
-      n->system().spawn(ping, n->system().spawn(pong), 1000, caf::actor{self});
+      rodeo::spawn(n->system(), ping, rodeo::spawn(n->system(), pong), 1000, caf::actor{self});
     int finished = 0;
     self->receive_for(finished, 20)(
         [](done_atom) {}, caf::after(std::chrono::seconds{60}) >> [] { FAIL("pairs stalled"); });
@@ -436,7 +440,7 @@ TEST_CASE("scheduler: workers are named and one runs per configured thread") {
   CHECK(c.size() == 3);
   CHECK(n->system().scheduler().num_workers() == 3);
   caf::scoped_actor self{n->system()};
-  auto probe = n->system().spawn([](caf::event_based_actor*) -> caf::behavior {
+  auto probe = rodeo::spawn(n->system(), [](caf::event_based_actor*) -> caf::behavior {
     return {[](go_atom) {
       char name[16] = {};
       pthread_getname_np(pthread_self(), name, sizeof name);

@@ -44,6 +44,7 @@ ws_session::ws_session(caf::event_based_actor* self, std::unique_ptr<websocket_h
       max_frame_size_(o.max_frame_size),
       idle_timeout_(o.idle_timeout),
       close_timeout_(o.close_timeout),
+      send_timeout_(o.send_timeout),
       max_send_queue_(o.max_send_queue),
       queue_close_code_(o.send_queue_close_code),
       deadlines_(deadlines::of(node::of(self->system()))),
@@ -88,6 +89,13 @@ void ws_session::on_timer(int64_t at) {
   if (timer_at_ && timer_at_->time_since_epoch().count() == at) timer_at_.reset();
   if (closed()) return;
   auto now = clock::now();
+  if (send_deadline_ && now >= *send_deadline_) {
+    log::debug("WebSocket session: no output taken for ", send_timeout_.count(),
+               " ms (send_timeout), closing");
+    if (phase_ == phase::open) reason_ = {reason::kind::error, 0, "send_timeout"};
+    finish();
+    return;
+  }
   if (close_deadline_ && now >= *close_deadline_) {
     finish();
     return;
@@ -410,12 +418,23 @@ void ws_session::finish() {
   self_->quit(exit_reason_);
 }
 
+void ws_session::track_send_progress(size_t before) {
+  if (out_.empty() || send_timeout_.count() <= 0) {
+    send_deadline_.reset();
+    return;
+  }
+  if (send_deadline_ && out_.bytes() >= before) return;  // still stuck: the deadline stands
+  send_deadline_ = clock::now() + send_timeout_;
+  arm_timer();
+}
+
 void ws_session::arm_timer() {
   std::optional<clock::time_point> t;
   if (close_deadline_)
     t = close_deadline_;
   else if (phase_ == phase::open && idle_timeout_ != std::chrono::milliseconds::max())
     t = last_recv_ + idle_timeout_;
+  if (send_deadline_ && (!t || *send_deadline_ < *t)) t = send_deadline_;
   if (!t || (timer_at_ && *timer_at_ <= *t)) return;
   timer_at_ = t;
   deadlines_->schedule(*t, caf::weak_actor_ptr{self_->ctrl()});

@@ -111,8 +111,14 @@ class ws_session {
   void on_drained();
 
   void flush() {
-    if (!closed() && !out_.empty()) transport_flush();
+    if (closed() || out_.empty()) return;
+    auto before = out_.bytes();
+    transport_flush();
+    if (!closed()) track_send_progress(before);
   }
+
+  /// Ranch's send_timeout counts from the last write that made progress.
+  void track_send_progress(size_t before);
 
   /// After the output moved: reading may resume.
   void on_output_progress() {
@@ -205,10 +211,12 @@ class ws_session {
   caf::error exit_reason_;
   clock::time_point last_recv_;
   std::optional<clock::time_point> close_deadline_;
+  std::optional<clock::time_point> send_deadline_;  // output stuck since, plus send_timeout
   std::optional<clock::time_point> timer_at_;
   uint64_t max_frame_size_;
   std::chrono::milliseconds idle_timeout_;
   std::chrono::milliseconds close_timeout_;
+  std::chrono::milliseconds send_timeout_;
   size_t max_send_queue_;
   uint16_t queue_close_code_;
   std::shared_ptr<deadlines> deadlines_;

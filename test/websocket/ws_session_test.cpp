@@ -628,6 +628,49 @@ TEST_CASE("session: a client that does not read cannot grow the server's memory"
   CHECK(f.terminated() == "terminate:{error,send_queue_full}");
 }
 
+TEST_CASE("session: output the client takes nothing of for send_timeout ends the session") {
+  fixture f;
+  handler_cfg cfg;
+  cfg.opts.send_timeout = 300ms;
+  rodeo::transport_options t;
+  t.send_buffer = 4096;
+  f.start(cfg, t);
+  auto c = f.connect("", 4096);
+  auto session = next_handle(f.probe);
+  REQUIRE(session);
+  // 512 KiB, under max_send_queue (1 MiB): only the send timeout can end this session.
+  std::string kib(1024, 'k');
+  auto start = clock::now();
+  for (int i = 0; i < 512; ++i) caf::anon_send(session, rodeo::data_atom::value, kib);
+  CHECK(f.terminated() == "terminate:{error,send_timeout}");
+  CHECK(rodeo_test::in_timeout_window(clock::now() - start, 300ms));
+}
+
+TEST_CASE("session: a client that reads slowly but steadily is not cut by send_timeout") {
+  fixture f;
+  handler_cfg cfg;
+  cfg.opts.send_timeout = 300ms;
+  rodeo::transport_options t;
+  t.send_buffer = 4096;
+  f.start(cfg, t);
+  auto c = f.connect("", 4096);
+  auto session = next_handle(f.probe);
+  REQUIRE(session);
+  std::string kib(1024, 'k');
+  for (int i = 0; i < 256; ++i) caf::anon_send(session, rodeo::data_atom::value, kib);
+  // One frame every 5 ms: the whole takes over a second, far past send_timeout, but each write
+  // makes progress.
+  int texts = 0;
+  while (texts < 256) {
+    auto fr = c->next();
+    REQUIRE(fr.kind == event_kind::text);
+    ++texts;
+    std::this_thread::sleep_for(5ms);
+  }
+  c->send_close(ws::close_code::normal);
+  CHECK(f.terminated() == "terminate:{remote,1000,<<>>}");
+}
+
 // --- Protocol errors: the close code the server sends ---------------------------------------
 
 TEST_CASE("session: an unmasked frame is a protocol error (1002)") {

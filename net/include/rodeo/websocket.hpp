@@ -94,6 +94,10 @@ struct options {
   size_t max_send_queue = size_t{1} << 20;
   /// The close code sent then: 1008 (policy violation) or 1013 (try again later).
   uint16_t send_queue_close_code = close_code::policy_violation;
+  /// Ranch's send_timeout: output the client takes nothing of for this long ends the session
+  /// (terminate reason {error, send_timeout}; the connection is reset, as Ranch's
+  /// send_timeout_close does). Zero: no limit.
+  std::chrono::milliseconds send_timeout{30000};
   /// How long a close the server started waits for the client's close (and its own close frame
   /// to be written) before the TCP connection is closed anyway.
   std::chrono::milliseconds close_timeout{5000};

@@ -218,7 +218,7 @@ struct fixture {
       ::close(fd);
       file_path = tmpl;
     }
-    doubler = srv.node.system().spawn([]() -> caf::behavior {
+    doubler = rodeo::spawn(srv.node.system(), [](caf::event_based_actor*) -> caf::behavior {
       return {[](int x) {
         return 2 * x;
       }};

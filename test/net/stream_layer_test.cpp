@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "../../net/src/stream_layer.hpp"
+#include "rodeo/process.hpp"
 
 namespace {
 
@@ -110,7 +111,7 @@ TEST_CASE("stream_layer: commands after the one that ended the stream are droppe
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  auto conn = sys.spawn(fake_connection);
+  auto conn = rodeo::spawn(sys, fake_connection);
   bool failed = false;
   self->request(conn, 5s, end_then_data_atom::value)
       .receive([&](caf::ok_atom) {},
@@ -127,7 +128,7 @@ TEST_CASE("stream_layer: an ack is held until the protocol can take more, then d
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  auto conn = sys.spawn(fake_connection);
+  auto conn = rodeo::spawn(sys, fake_connection);
   caf::actor probe = self;
   // The stream's actor: asks for the ack and tells the probe what it got.
   sys.spawn(
@@ -162,7 +163,7 @@ TEST_CASE("stream_layer: a monitored child of a finished stream is an orphan tol
         }};
       },
       probe);
-  auto conn = sys.spawn(fake_connection);
+  auto conn = rodeo::spawn(sys, fake_connection);
   self->send(conn, adopt_atom::value, child);
   bool told = false;
   self->receive([&](rodeo::client_gone_atom) { told = true; }, caf::after(5s) >> [] {});

@@ -668,7 +668,7 @@ TEST_CASE("session: a client that reads slowly but steadily is not cut by send_t
     std::this_thread::sleep_for(5ms);
   }
   c->send_close(ws::close_code::normal);
-  CHECK(f.terminated() == "terminate:{remote,1000,<<>>}");
+  CHECK(f.terminated() == "terminate:{remote,1000,<<\"\">>}");
 }
 
 // --- Protocol errors: the close code the server sends ---------------------------------------

@@ -62,7 +62,7 @@ TEST_CASE("info: every listener of the node, by name") {
   CHECK(rodeo::info(srv.node).size() == 1);
 }
 
-TEST_CASE("procs: the acceptors and the connection actors; ending one closes its client") {
+TEST_CASE("procs: the acceptors and the connection actors, ending one closes its client") {
   server srv;
   srv.start(hello(), {}, {.num_acceptors = 3});
   CHECK(rodeo::procs(srv.node, "test", rodeo::proc_type::acceptors).size() == 3);

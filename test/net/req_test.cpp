@@ -242,7 +242,7 @@ TEST_CASE("Req: push is a no-op before the response and refused after it") {
   CHECK(again->body == "page");
 }
 
-TEST_CASE("Req: read_and_match_urlencoded_body applies constraints; a failure is 400") {
+TEST_CASE("Req: read_and_match_urlencoded_body applies constraints, a failure is 400") {
   server srv;
   srv.start({{"_", {{"/form", [](rodeo::req& req) {
                        req.read_and_match_urlencoded_body(

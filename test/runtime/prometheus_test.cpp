@@ -64,7 +64,7 @@ TEST_CASE("prometheus: a family written twice in one scrape is refused") {
   CHECK_THROWS_AS(e.merge(std::move(other)), std::logic_error);
 }
 
-TEST_CASE("prometheus: a node's registry has process metrics; collectors add, replace, fail") {
+TEST_CASE("prometheus: a node's registry has process metrics, collectors add, replace, fail") {
   rodeo::node n;
   auto reg = prom::registry::of(n);
   CHECK(prom::registry::of(n) == reg);

@@ -628,8 +628,11 @@ TEST_CASE("session: a client that does not read cannot grow the server's memory"
   CHECK(f.terminated() == "terminate:{error,send_queue_full}");
 }
 
-TEST_CASE("session: output the client takes nothing of for send_timeout ends the session") {
-  fixture f;
+namespace {
+
+// Sends `kib` one-KiB text frames to a session with send_timeout 300 ms and 4 KiB socket buffers
+// on both sides, so that the client's reading alone decides how fast output moves.
+std::unique_ptr<client> push_through_small_buffers(fixture& f, int kib) {
   handler_cfg cfg;
   cfg.opts.send_timeout = 300ms;
   rodeo::transport_options t;
@@ -638,26 +641,25 @@ TEST_CASE("session: output the client takes nothing of for send_timeout ends the
   auto c = f.connect("", 4096);
   auto session = next_handle(f.probe);
   REQUIRE(session);
-  // 512 KiB, under max_send_queue (1 MiB): only the send timeout can end this session.
-  std::string kib(1024, 'k');
+  std::string frame(1024, 'k');
+  for (int i = 0; i < kib; ++i) caf::anon_send(session, rodeo::data_atom::value, frame);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("session: output the client takes nothing of for send_timeout ends the session") {
+  fixture f;
   auto start = clock::now();
-  for (int i = 0; i < 512; ++i) caf::anon_send(session, rodeo::data_atom::value, kib);
+  // 512 KiB, under max_send_queue (1 MiB): only the send timeout can end this session.
+  auto c = push_through_small_buffers(f, 512);
   CHECK(f.terminated() == "terminate:{error,send_timeout}");
   CHECK(rodeo_test::in_timeout_window(clock::now() - start, 300ms));
 }
 
 TEST_CASE("session: a client that reads slowly but steadily is not cut by send_timeout") {
   fixture f;
-  handler_cfg cfg;
-  cfg.opts.send_timeout = 300ms;
-  rodeo::transport_options t;
-  t.send_buffer = 4096;
-  f.start(cfg, t);
-  auto c = f.connect("", 4096);
-  auto session = next_handle(f.probe);
-  REQUIRE(session);
-  std::string kib(1024, 'k');
-  for (int i = 0; i < 256; ++i) caf::anon_send(session, rodeo::data_atom::value, kib);
+  auto c = push_through_small_buffers(f, 256);
   // One frame every 5 ms: the whole takes over a second, far past send_timeout, but each write
   // makes progress.
   int texts = 0;

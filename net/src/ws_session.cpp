@@ -2,6 +2,7 @@
 #include "ws_session.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include <caf/all.hpp>
@@ -44,9 +45,10 @@ ws_session::ws_session(caf::event_based_actor* self, std::unique_ptr<websocket_h
       max_frame_size_(o.max_frame_size),
       idle_timeout_(o.idle_timeout),
       close_timeout_(o.close_timeout),
-      send_timeout_(o.send_timeout),
       max_send_queue_(o.max_send_queue),
       queue_close_code_(o.send_queue_close_code),
+      send_timeout_ms_(static_cast<uint32_t>(
+          std::clamp<int64_t>(o.send_timeout.count(), 0, std::numeric_limits<uint32_t>::max()))),
       deadlines_(deadlines::of(node::of(self->system()))),
       counters_(ws_counters_of(node::of(self->system()))) {
   ++counters_->opened;
@@ -89,8 +91,8 @@ void ws_session::on_timer(int64_t at) {
   if (timer_at_ && timer_at_->time_since_epoch().count() == at) timer_at_.reset();
   if (closed()) return;
   auto now = clock::now();
-  if (send_deadline_ && now >= *send_deadline_) {
-    log::debug("WebSocket session: no output taken for ", send_timeout_.count(),
+  if (send_deadline_ != clock::time_point{} && now >= send_deadline_) {
+    log::debug("WebSocket session: no output taken for ", send_timeout_ms_,
                " ms (send_timeout), closing");
     if (phase_ == phase::open) reason_ = {reason::kind::error, 0, "send_timeout"};
     finish();
@@ -419,12 +421,13 @@ void ws_session::finish() {
 }
 
 void ws_session::track_send_progress(size_t before) {
-  if (out_.empty() || send_timeout_.count() <= 0) {
-    send_deadline_.reset();
+  if (out_.empty() || send_timeout_ms_ == 0) {
+    send_deadline_ = {};
     return;
   }
-  if (send_deadline_ && out_.bytes() >= before) return;  // still stuck: the deadline stands
-  send_deadline_ = clock::now() + send_timeout_;
+  bool stuck = send_deadline_ != clock::time_point{};
+  if (stuck && out_.bytes() >= before) return;  // no progress: the deadline stands
+  send_deadline_ = clock::now() + std::chrono::milliseconds{send_timeout_ms_};
   arm_timer();
 }
 
@@ -434,7 +437,7 @@ void ws_session::arm_timer() {
     t = close_deadline_;
   else if (phase_ == phase::open && idle_timeout_ != std::chrono::milliseconds::max())
     t = last_recv_ + idle_timeout_;
-  if (send_deadline_ && (!t || *send_deadline_ < *t)) t = send_deadline_;
+  if (send_deadline_ != clock::time_point{} && (!t || send_deadline_ < *t)) t = send_deadline_;
   if (!t || (timer_at_ && *timer_at_ <= *t)) return;
   timer_at_ = t;
   deadlines_->schedule(*t, caf::weak_actor_ptr{self_->ctrl()});

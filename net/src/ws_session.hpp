@@ -211,14 +211,14 @@ class ws_session {
   caf::error exit_reason_;
   clock::time_point last_recv_;
   std::optional<clock::time_point> close_deadline_;
-  std::optional<clock::time_point> send_deadline_;  // output stuck since, plus send_timeout
+  clock::time_point send_deadline_{};  // output stuck since, plus send_timeout; {}: not stuck
   std::optional<clock::time_point> timer_at_;
   uint64_t max_frame_size_;
   std::chrono::milliseconds idle_timeout_;
   std::chrono::milliseconds close_timeout_;
-  std::chrono::milliseconds send_timeout_;
   size_t max_send_queue_;
   uint16_t queue_close_code_;
+  uint32_t send_timeout_ms_;  // 32 bits: it fits the padding, and an idle session stays small
   std::shared_ptr<deadlines> deadlines_;
   std::shared_ptr<ws_counters> counters_;  // the node's rodeo_websocket_* counts
   bool close_counted_ = false;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every test suite under CTest.
 #   scripts/test.sh              Release build, all suites
-#   scripts/test.sh --sanitize   ASan+UBSan build; runs the codec, runtime and supervision suites,
-#                                or the suites named after it: --sanitize net websocket
+#   scripts/test.sh --sanitize   ASan+UBSan build; runs the codec, runtime, supervision, net and
+#                                websocket suites, or the suites named after it: --sanitize net
 #                                (RODEO_SANITIZE_EXCLUDE=<regex> skips the CTest tests it matches)
 #   scripts/test.sh --tsan       ThreadSanitizer build (build/tsan); runs the runtime, supervision and
 #                                net suites, or the suites named after it. Debian's libcaf is not
@@ -22,9 +22,7 @@ run_sanitized() {
 case "${1:-}" in
   --sanitize)
     shift
-    # CI runs these three. `--sanitize net websocket` adds about 30 minutes of build on 2 cores; it
-    # was green before HTTP/2 landed and is re-run by hand (issue 11).
-    [ $# -gt 0 ] || set -- codec runtime supervision
+    [ $# -gt 0 ] || set -- codec runtime supervision net websocket
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     run_sanitized asan build/asan "$@"

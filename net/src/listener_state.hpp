@@ -12,9 +12,9 @@
 #include <caf/atom.hpp>
 
 #include "protocol_factory.hpp"
-#include "rodeo/stream_handler.hpp"
 #include "rodeo/listener.hpp"
 #include "rodeo/reactor.hpp"
+#include "rodeo/stream_handler.hpp"
 
 namespace rodeo::detail {
 

@@ -13,10 +13,10 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
-#include <caf/system_messages.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/message.hpp>
 #include <caf/response_promise.hpp>
+#include <caf/system_messages.hpp>
 
 #include "rodeo/stream_handler.hpp"
 

@@ -144,8 +144,7 @@ TEST_CASE("stream_layer: an ack is held until the protocol can take more, then d
   CHECK_FALSE(early);
   self->send(conn, release_atom::value);
   bool acked = false;
-  self->receive([&](caf::ok_atom) { acked = true; }, [](failed_atom) {},
-                caf::after(5s) >> [] {});
+  self->receive([&](caf::ok_atom) { acked = true; }, [](failed_atom) {}, caf::after(5s) >> [] {});
   CHECK(acked);
   self->send_exit(conn, caf::exit_reason::user_shutdown);
 }

@@ -127,7 +127,8 @@ TEST_CASE("start_tls serves HTTP/1.1 over TLS: plain, body, streamed, keep-alive
   CHECK(stats->failures() == 0);
 }
 
-TEST_CASE("ALPN picks h2 first, http/1.1 for clients that offer only it, SNI picks the certificate") {
+TEST_CASE(
+    "ALPN picks h2 first, http/1.1 for clients that offer only it, SNI picks the certificate") {
   tls_server s([](rodeo::tls_options& o) {
     o.sni_hosts.push_back({"sni.test", rodeo::make_self_signed_certificate({"sni.test"})});
   });

@@ -529,7 +529,11 @@ bool suspend_listener(node& n, const std::string& name) {
   auto e = find(n, name);
   if (!e) return false;
   auto err = terminate_child(e->sup, "acceptors");
-  return !err || err == supervisor_error::not_found;
+  if (err && err != supervisor_error::not_found) return false;
+  // The supervisor's own close runs after its exit is reported (CAF runs the newest attachable, the
+  // parent's monitor, first): close here so the socket is shut when this returns.
+  close_socket(*e->ls);
+  return true;
 }
 
 caf::error resume_listener(node& n, const std::string& name) {
@@ -578,8 +582,9 @@ std::optional<size_t> drain_one(node& n, const std::string& name,
                                 std::chrono::milliseconds timeout) {
   auto e = find(n, name);
   if (!e) return std::nullopt;
-  e->ls->draining = true;
+  // Suspended first: once the status reads draining, new connections are refused.
   suspend_listener(n, name);
+  e->ls->draining = true;
   size_t cut = 0;
   if (auto c = conns_of(*e)) {
     caf::scoped_actor self{n.system()};

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "listener_registry.hpp"
+#include "rodeo/supervisor.hpp"
 
 namespace rodeo {
 namespace detail {
@@ -128,11 +129,19 @@ std::vector<listener_info> info(node& n) {
 std::vector<caf::actor> procs(node& n, const std::string& name, proc_type type) {
   auto e = find(n, name);
   if (!e) return {};
-  if (type == proc_type::acceptors) {
-    std::lock_guard<std::mutex> guard{e->ls->mutex};
-    return e->ls->acceptors;
-  }
   std::vector<caf::actor> out;
+  if (type == proc_type::acceptors) {
+    // Ranch asks the acceptors' supervisor: an acceptor registers itself in the listener state only
+    // once it runs, which may be after start_clear returned.
+    auto top = which_children(e->sup, std::chrono::milliseconds{5000});
+    if (!top) return out;
+    for (auto& c : *top)
+      if (c.id == "acceptors" && c.handle)
+        if (auto children = which_children(c.handle, std::chrono::milliseconds{5000}))
+          for (auto& a : *children)
+            if (a.handle) out.push_back(a.handle);
+    return out;
+  }
   if (auto c = conns_of(*e)) {
     caf::scoped_actor self{n.system()};
     self->request(c, std::chrono::seconds{5}, which_atom::value)

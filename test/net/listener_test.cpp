@@ -6,6 +6,7 @@
 
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "net_support.hpp"
 
@@ -259,6 +260,28 @@ TEST_CASE("drain: requests in flight finish with connection: close, idle connect
   REQUIRE(drained.wait_for(10s) == std::future_status::ready);
   CHECK(drained.get());
   CHECK_FALSE(rodeo::get_port(srv.node, "test"));
+}
+
+TEST_CASE("drain: new connections are refused once the status reads draining") {
+  // The status used to turn draining before the listening socket was closed (a CI failure).
+  for (int i = 0; i < 20; ++i) {
+    server srv;
+    caf::scoped_actor probe{srv.node.system()};
+    srv.start({{"_", {{"/held", rodeo::handler_of<held_h>(caf::actor{probe})}}}});
+    auto busy = std::make_unique<client>(srv.port);
+    busy->send(get("/held"));
+    auto handler = next_handle(probe);
+    REQUIRE(handler);
+    auto drained = std::async(std::launch::async,
+                              [&] { return rodeo::drain_listener(srv.node, "test", 10s); });
+    while (rodeo::get_status(srv.node, "test") != rodeo::listener_status::draining)
+      std::this_thread::yield();
+    REQUIRE_FALSE(can_connect(srv.port));
+    caf::anon_send(handler, release_atom::value);
+    REQUIRE(busy->read_response());
+    busy.reset();  // the connection lingers until the client closes
+    REQUIRE(drained.wait_for(10s) == std::future_status::ready);
+  }
 }
 
 TEST_CASE("drain: connections still busy at the deadline are closed") {

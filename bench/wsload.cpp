@@ -18,6 +18,7 @@
 //               the client's read, per delivery and until the last session has it.
 //   http        C HTTP/1.1 connections, K requests pipelined each, GET --path, for --seconds or
 //               until --requests are answered (for instruction counts: --conns 1 --requests 2000).
+// --tls: every connection over TLS (wss://, https://; ALPN http/1.1, no certificate check).
 // Connections beyond --per-source (14000) use source addresses 127.0.0.2, .3, ... so the number of
 // connections is not limited by one address's ephemeral ports.
 //
@@ -45,6 +46,7 @@
 
 #include "bench_common.hpp"
 #include "payload.hpp"
+#include "tls_client.hpp"
 #include "ws_wire.hpp"
 
 namespace {
@@ -81,6 +83,7 @@ struct options {
   uint64_t requests = 0;
   uint64_t messages = 0;
   double sync_timeout = 10;
+  bool tls = false;
 };
 
 struct rng {
@@ -174,6 +177,8 @@ struct connection {
   bool closing = false;    // the last response said `connection: close`
   bool rx_stamps = false;  // broadcast sessions: reads take the kernel receive time
   uint64_t rx_ns = 0;      // kernel receive time of the last read (CLOCK_MONOTONIC)
+  bool tcp_up = false;     // connected; with --tls the TLS handshake follows
+  SSL* ssl = nullptr;
 };
 
 class load {
@@ -186,10 +191,10 @@ class load {
     inet_pton(AF_INET, opt_.host.c_str(), &server_.sin_addr);
     scratch_.resize(opt_.size + 64);
     expected_.resize(opt_.size + 64);
+    if (opt_.tls) tls_ = std::make_unique<bench::tls::context>();
   }
   ~load() {
-    for (auto& c : conns_)
-      if (c->fd >= 0) close(c->fd);
+    for (auto& c : conns_) drop_socket(*c);
     close(epoll_fd_);
   }
 
@@ -215,13 +220,29 @@ class load {
     return *conns_.back();
   }
 
+  // ---- socket I/O, clear or TLS ----------------------------------------------------------------
+
+  ssize_t io_read(connection& c, char* buf, size_t size) {
+    return c.ssl ? bench::tls::read(c.ssl, buf, size) : read(c.fd, buf, size);
+  }
+  ssize_t io_write(connection& c, const char* buf, size_t size) {
+    return c.ssl ? bench::tls::write(c.ssl, buf, size) : write(c.fd, buf, size);
+  }
+  void drop_socket(connection& c) {
+    if (c.ssl) SSL_free(c.ssl);
+    c.ssl = nullptr;
+    if (c.fd >= 0) close(c.fd);
+    c.fd = -1;
+    c.tcp_up = false;
+  }
+
   void start_connect(connection& c) {
     ++connecting_;
     c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c.fd < 0) return fail(c, "socket: " + std::string{std::strerror(errno)});
     int one = 1;
     setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (opt_.mode == "broadcast" && c.type == kind::websocket) {
+    if (opt_.mode == "broadcast" && c.type == kind::websocket && !opt_.tls) {
       c.rx_stamps = setsockopt(c.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
     }
     if (auto source = c.id / opt_.per_source; source > 0) {
@@ -249,11 +270,8 @@ class load {
     else if (c.st == state::open)
       --open_;
     c.st = state::done;
-    if (c.fd >= 0) {
-      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
-      close(c.fd);
-      c.fd = -1;
-    }
+    if (c.fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+    drop_socket(c);
     ++failures_;
     if (failures_ <= 5) std::fprintf(stderr, "connection %u: %s\n", c.id, why.c_str());
   }
@@ -294,13 +312,10 @@ class load {
             ws::write_header(frame, true, false, ws::op_close, 2, reinterpret_cast<uint8_t*>(&key));
         uint8_t code[2] = {0x03, 0xE8};  // 1000
         ws::apply_mask(code, 2, reinterpret_cast<uint8_t*>(&key));
-        (void)!write(c->fd, frame, n);
-        (void)!write(c->fd, code, 2);
+        (void)!io_write(*c, reinterpret_cast<char*>(frame), n);
+        (void)!io_write(*c, reinterpret_cast<char*>(code), 2);
       }
-      if (c->fd >= 0) {
-        close(c->fd);
-        c->fd = -1;
-      }
+      drop_socket(*c);
       c->st = state::done;
     }
     open_ = 0;
@@ -317,14 +332,24 @@ class load {
       auto& c = *static_cast<connection*>(events[i].data.ptr);
       if (c.st == state::done) continue;
       if (c.st == state::connecting) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err != 0) {
-          fail(c, "connect: " + std::string{std::strerror(err)});
-          continue;
+        if (!c.tcp_up) {
+          int err = 0;
+          socklen_t len = sizeof err;
+          getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+          if (err != 0) {
+            fail(c, "connect: " + std::string{std::strerror(err)});
+            continue;
+          }
+          if (!(events[i].events & EPOLLOUT)) continue;
+          c.tcp_up = true;
+          if (tls_) c.ssl = tls_->session(c.fd, opt_.host);
         }
-        if (!(events[i].events & EPOLLOUT)) continue;
+        if (c.ssl) {
+          // Edge-triggered: each event moves the handshake on until it is done.
+          int h = bench::tls::handshake(c.ssl);
+          if (h < 0) fail(c, "TLS handshake failed");
+          if (h <= 0) continue;
+        }
         if (c.type == kind::websocket) {
           c.st = state::handshake;
           send_handshake(c);
@@ -344,10 +369,11 @@ class load {
     char buf[65536];
     bool eof = false;
     for (;;) {
-      ssize_t n = c.rx_stamps ? read_stamped(c, buf, sizeof buf) : read(c.fd, buf, sizeof buf);
+      ssize_t n = c.rx_stamps ? read_stamped(c, buf, sizeof buf) : io_read(c, buf, sizeof buf);
       if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
-        if (static_cast<size_t>(n) < sizeof buf && !hangup) break;
+        // TLS reads return one record at a time: only EAGAIN says the socket is drained.
+        if (static_cast<size_t>(n) < sizeof buf && !hangup && !c.ssl) break;
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -378,8 +404,7 @@ class load {
   /// open a new one, as wrk and browsers do, and resend what was not answered.
   void reconnect(connection& c) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
-    close(c.fd);
-    c.fd = -1;
+    drop_socket(c);
     c.in.clear();
     c.out.clear();
     c.closing = false;
@@ -421,7 +446,7 @@ class load {
   void flush(connection& c) {
     size_t off = 0;
     while (off < c.out.size()) {
-      ssize_t n = write(c.fd, c.out.data() + off, c.out.size() - off);
+      ssize_t n = io_write(c, c.out.data() + off, c.out.size() - off);
       if (n > 0)
         off += static_cast<size_t>(n);
       else if (n < 0 && errno == EINTR)
@@ -811,8 +836,7 @@ class load {
       if (type == kind::http) wait_answers();
       if (warm.st == state::open) {
         epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, warm.fd, nullptr);
-        close(warm.fd);
-        warm.fd = -1;
+        drop_socket(warm);
         warm.st = state::done;
         --open_;
       }
@@ -988,12 +1012,13 @@ class load {
                   "POST written to the last session's frame read");
     bench::result("all_read_p99_ms", us(round_, 0.99) / 1e3, "ms");
     bench::result("client_cpu_pct", 100.0 * client / secs, "%");
-    std::fprintf(stderr,
-                 "%zu sessions x %zu rounds: received p50 %.1f us p99 %.1f us (all: p50 %.2f ms), "
-                 "read p50 %.1f us p99 %.1f us (all: p50 %.2f ms)\n",
-                 sessions_, bodies_.size(), us(wire_, 0.5), us(wire_, 0.99),
-                 us(round_wire_, 0.5) / 1e3, us(delivery_, 0.5), us(delivery_, 0.99),
-                 us(round_, 0.5) / 1e3);
+    std::fprintf(stderr, "%zu sessions x %zu rounds: ", sessions_, bodies_.size());
+    // No kernel receive times over TLS (the frame is only known once decrypted).
+    if (wire_.count() > 0)
+      std::fprintf(stderr, "received p50 %.1f us p99 %.1f us (all: p50 %.2f ms), ", us(wire_, 0.5),
+                   us(wire_, 0.99), us(round_wire_, 0.5) / 1e3);
+    std::fprintf(stderr, "read p50 %.1f us p99 %.1f us (all: p50 %.2f ms)\n", us(delivery_, 0.5),
+                 us(delivery_, 0.99), us(round_, 0.5) / 1e3);
     if (opt_.server_pid && w.server_cpu >= 0) {
       double server = bench::process_cpu_seconds(opt_.server_pid) - w.server_cpu;
       bench::result("server_cpu_pct", 100.0 * server / secs, "%");
@@ -1005,6 +1030,7 @@ class load {
   options opt_;
   rng rand_{};
   int epoll_fd_ = -1;
+  std::unique_ptr<bench::tls::context> tls_;  // --tls
   sockaddr_in server_{};
   std::vector<std::unique_ptr<connection>> conns_;
   size_t connecting_ = 0;
@@ -1047,7 +1073,7 @@ int main(int argc, char** argv) {
         "  [--payload random|words] (words is the default with --deflate)\n"
         "  [--rounds R] [--interval-ms I] [--sync-timeout 10] [--requests N]\n"
         "  [--messages N] [--per-source 14000]\n"
-        "  [--open-batch 256] [--open-timeout 60]\n");
+        "  [--open-batch 256] [--open-timeout 60] [--tls]\n");
     return 2;
   }
   options o;
@@ -1074,6 +1100,7 @@ int main(int argc, char** argv) {
   o.requests = a.num("--requests", 0);
   o.messages = a.num("--messages", 0);
   o.sync_timeout = a.real("--sync-timeout", o.sync_timeout);
+  o.tls = a.flag("--tls");
   if (o.conns == 0 || o.inflight == 0 || o.per_source == 0) {
     std::fprintf(stderr, "--conns, --inflight and --per-source must be positive\n");
     return 2;

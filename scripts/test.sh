@@ -4,9 +4,9 @@
 #   scripts/test.sh --sanitize   ASan+UBSan build; runs the codec, runtime, supervision, net and
 #                                websocket suites, or the suites named after it: --sanitize net
 #                                (RODEO_SANITIZE_EXCLUDE=<regex> skips the CTest tests it matches)
-#   scripts/test.sh --tsan       ThreadSanitizer build (build/tsan); runs the runtime, supervision and
-#                                net suites, or the suites named after it. Debian's libcaf is not
-#                                instrumented: scripts/tsan.supp lists what that alone reports.
+#   scripts/test.sh --tsan       ThreadSanitizer build (build/tsan) against CAF built with TSan
+#                                (scripts/caf-tsan.sh, ~10 min once); runs the runtime, supervision
+#                                and net suites, or the suites named after it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh

@@ -8,8 +8,8 @@
 #include "runtime_test.hpp"
 
 TEST_CASE("malloc policy: after a node starts, large blocks are mmapped again after a free") {
-#if defined(__SANITIZE_ADDRESS__)
-  WARN("skipped under AddressSanitizer: it replaces malloc");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  WARN("skipped under a sanitizer: it replaces malloc");
   return;
 #endif
   rodeo::node n;
